@@ -17,7 +17,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 pub use reference::{CHF, CURRENCY_CODES, EUR};
-pub use simulate::Sim;
+pub use simulate::{BLANK_PNG_BASE64, Sim, blank_png};
 
 use crate::model::accounting::{
     Account, AccountGroup, BankAccount, BusinessYear, CalendarYear, Currency, JournalEntry, ManualEntry, Tax, VatPeriod,

@@ -113,7 +113,7 @@ pub struct CalendarYear {
 record_fields!(CalendarYear, |s| id = s.id;
     "id" => s.id, "start" => s.start.to_string(), "end" => s.end.to_string(),
     "is_vat_subject" => s.is_vat_subject, "vat_accounting_method" => s.vat_accounting_method.as_str(),
-    "vat_accounting_type" => s.vat_accounting_type.as_str(), "created_at" => s.created_at.v3(), "updated_at" => s.updated_at.v3());
+    "vat_accounting_type" => s.vat_accounting_type.as_str(), "created_at" => s.created_at, "updated_at" => s.updated_at);
 
 /// `/3.0/accounting/business_years`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -205,7 +205,7 @@ pub struct JournalEntry {
     #[serde(with = "num")]
     pub base_currency_amount: Decimal,
 }
-record_fields!(JournalEntry, |s| id = s.id; "id" => s.id, "date" => s.date.v3());
+record_fields!(JournalEntry, |s| id = s.id; "id" => s.id, "date" => s.date);
 
 /// `/3.0/banking/accounts`.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -51,7 +51,7 @@ record_fields!(Contact, |s| id = s.id;
     "address" => s.address.as_deref(), "mail" => s.mail.as_deref(), "mail_second" => s.mail_second.as_deref(),
     "postcode" => s.postcode.as_deref(), "city" => s.city.as_deref(), "country_id" => s.country_id,
     "contact_group_ids" => s.contact_group_ids.as_deref(), "contact_type_id" => s.contact_type_id,
-    "updated_at" => s.updated_at.v2(), "user_id" => s.user_id, "phone_fixed" => s.phone_fixed.as_deref(),
+    "updated_at" => s.updated_at, "user_id" => s.user_id, "phone_fixed" => s.phone_fixed.as_deref(),
     "phone_mobile" => s.phone_mobile.as_deref(), "fax" => s.fax.as_deref(),
 );
 
@@ -77,7 +77,7 @@ pub struct ContactRelation {
     pub updated_at: Stamp,
 }
 record_fields!(ContactRelation, |s| id = s.id;
-    "id" => s.id, "contact_id" => s.contact_id, "contact_sub_id" => s.contact_sub_id, "updated_at" => s.updated_at.v2());
+    "id" => s.id, "contact_id" => s.contact_id, "contact_sub_id" => s.contact_sub_id, "updated_at" => s.updated_at);
 
 /// `/2.0/contact/{id}/additional_address`.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -32,6 +32,14 @@ pub enum Scalar<'a> {
     Str(Cow<'a, str>),
     /// A boolean.
     Bool(bool),
+    /// A moment (seconds since the epoch); compared as time, whatever rendering the value uses.
+    Time(i64),
+}
+
+impl<'a> From<wire::Stamp> for Scalar<'a> {
+    fn from(v: wire::Stamp) -> Self {
+        Scalar::Time(v.0)
+    }
 }
 
 impl<'a> From<i64> for Scalar<'a> {

@@ -105,5 +105,5 @@ pub struct Note {
     pub module_id: Option<u64>,
 }
 record_fields!(Note, |s| id = s.id;
-    "id" => s.id, "event_start" => s.event_start.v2(), "contact_id" => s.contact_id, "user_id" => s.user_id,
+    "id" => s.id, "event_start" => s.event_start, "contact_id" => s.contact_id, "user_id" => s.user_id,
     "subject" => s.subject.as_str(), "module_id" => s.module_id, "entry_id" => s.entry_id, "project_id" => s.project_id);

@@ -115,7 +115,7 @@ impl Bill {
 }
 record_fields!(Bill, |s| id = s.seq;
     "id" => s.id.as_str(), "document_no" => s.document_no.as_str(), "bill_date" => s.bill_date.to_string(),
-    "due_date" => s.due_date.to_string(), "created_at" => s.created_at.v4(), "gross" => s.gross, "net" => s.net,
+    "due_date" => s.due_date.to_string(), "created_at" => s.created_at, "gross" => s.gross, "net" => s.net,
     "status" => s.status, "title" => s.title.as_str(), "vendor_ref" => s.vendor_ref.as_deref(),
     "currency_code" => s.currency_code, "supplier_id" => s.supplier_id, "pending_amount" => s.pending_amount(),
     "vendor" => s.vendor());
@@ -234,7 +234,7 @@ impl Expense {
 }
 record_fields!(Expense, |s| id = s.seq;
     "id" => s.id.as_str(), "document_no" => s.document_no.as_str(), "paid_on" => s.paid_on.to_string(),
-    "created_at" => s.created_at.v4(), "gross" => s.gross, "net" => s.net, "title" => s.title.as_str(),
+    "created_at" => s.created_at, "gross" => s.gross, "net" => s.net, "title" => s.title.as_str(),
     "status" => s.status, "currency_code" => s.currency_code, "supplier_id" => s.supplier_id,
     "project_id" => s.project_id.as_deref(), "vendor" => s.vendor());
 

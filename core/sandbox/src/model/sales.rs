@@ -250,7 +250,7 @@ record_fields!(SalesDoc, |s| id = s.id;
     "contact_sub_id" => s.contact_sub_id, "user_id" => s.user_id, "currency_id" => s.currency_id,
     "total_gross" => s.total_gross, "total_net" => s.total_net, "total" => s.total,
     "is_valid_from" => s.is_valid_from.to_string(), "is_valid_to" => s.is_valid_to.to_string(),
-    "is_valid_until" => s.is_valid_to.to_string(), "updated_at" => s.updated_at.v2(),
+    "is_valid_until" => s.is_valid_to.to_string(), "updated_at" => s.updated_at,
 );
 
 /// The kind of a document position, with what only that kind has.

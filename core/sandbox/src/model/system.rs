@@ -83,6 +83,6 @@ pub struct FileRecord {
     pub content: std::sync::Arc<[u8]>,
 }
 record_fields!(FileRecord, |s| id = s.id;
-    "id" => s.id, "uuid" => s.uuid.as_str(), "created_at" => s.created_at.v3(), "name" => s.name.as_str(),
+    "id" => s.id, "uuid" => s.uuid.as_str(), "created_at" => s.created_at, "name" => s.name.as_str(),
     "extension" => s.extension.as_str(), "size_in_bytes" => s.size_in_bytes, "mime_type" => s.mime_type.as_str(),
     "user_id" => s.user_id, "is_archived" => s.is_archived, "source_id" => s.source_id);

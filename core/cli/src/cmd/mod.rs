@@ -1,0 +1,57 @@
+//! The subcommands.
+
+mod demo;
+mod sandbox;
+
+use clap::{Parser, Subcommand};
+
+/// A wrong command line or configuration (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Turn your bexio accounting into BI-ready data: a star schema for Power BI, Tableau, Qlik,
+/// Looker and Metabase, versioned, diffable and audited.
+#[derive(Debug, Parser)]
+#[command(name = "bexio-bi", version, propagate_version = true, after_help = EXAMPLES)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace). RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  bexio-bi demo                              Run the whole pipeline on a local sandbox bexio
+  bexio-bi sandbox serve                     Serve a fake bexio on a free port; prints URL and tokens as JSON
+  bexio-bi sandbox serve --companies 20 --invoices 50000 --time-scale 60
+                                             A Treuhand's 20 companies, an hour of rate limits per minute
+  bexio-bi sandbox serve --faults '429=0.05,5xx=0.02,truncate=0.01'
+                                             A bexio that misbehaves now and then
+
+Environment:
+  BEXIO_BI_HOME   where bexio-bi keeps its data (default: the platform's data directory)
+  RUST_LOG        log filter, e.g. RUST_LOG=bexio_bi_sandbox=debug";
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the demo end to end on an in-process sandbox and print a summary.
+    Demo(demo::Args),
+    /// A faithful local bexio for trying things without an account.
+    #[command(subcommand)]
+    Sandbox(sandbox::Command),
+}
+
+/// Runs the chosen subcommand.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match cli.command {
+        Command::Demo(args) => rt.block_on(demo::run(args)),
+        Command::Sandbox(cmd) => rt.block_on(sandbox::run(cmd)),
+    }
+}
