@@ -26,7 +26,11 @@ fn main() -> ExitCode {
     match cmd::run(cli) {
         Ok(()) => ExitCode::from(exit::OK),
         Err(err) => {
-            let code = if err.downcast_ref::<cmd::UsageError>().is_some() { exit::USAGE } else { exit::FAILURE };
+            let code = if err.downcast_ref::<cmd::UsageError>().is_some() {
+                exit::USAGE
+            } else {
+                exit::FAILURE
+            };
             eprintln!("error: {err}");
             for cause in err.chain().skip(1) {
                 eprintln!("  caused by: {cause}");

@@ -20,8 +20,15 @@ pub struct SimClock {
 impl SimClock {
     /// A clock at `scale` × real speed (values below 0.001 are raised to it).
     pub fn new(scale: f64) -> Self {
-        let start_unix = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
-        SimClock { started: Instant::now(), start_unix, scale: scale.max(0.001) }
+        let start_unix = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
+        SimClock {
+            started: Instant::now(),
+            start_unix,
+            scale: scale.max(0.001),
+        }
     }
 
     /// The speed-up over real time.
@@ -59,7 +66,10 @@ mod tests {
     fn scaled_clock_runs_faster() {
         let c = SimClock::new(600.0);
         std::thread::sleep(std::time::Duration::from_millis(20));
-        assert!(c.elapsed() >= 11.0, "20 ms at ×600 is at least 12 simulated seconds");
+        assert!(
+            c.elapsed() >= 11.0,
+            "20 ms at ×600 is at least 12 simulated seconds"
+        );
         assert!((c.to_real(60.0) - 0.1).abs() < 1e-9);
     }
 }

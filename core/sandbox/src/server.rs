@@ -128,8 +128,13 @@ fn pat(seed: u64, index: usize, company_id: &str) -> String {
     use base64::Engine;
     let b64 = |s: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
     let header = b64(br#"{"alg":"RS256","typ":"JWT","kid":"sandbox-pat"}"#);
-    let payload = b64(format!(r#"{{"iss":"bexio-bi-sandbox","sub":"pat","company_id":"{company_id}","typ":"PAT"}}"#).as_bytes());
-    let sig: Vec<u8> = (0..4u64).flat_map(|i| splitmix(seed ^ (index as u64) << 8 ^ i).to_le_bytes()).collect();
+    let payload = b64(format!(
+        r#"{{"iss":"bexio-bi-sandbox","sub":"pat","company_id":"{company_id}","typ":"PAT"}}"#
+    )
+    .as_bytes());
+    let sig: Vec<u8> = (0..4u64)
+        .flat_map(|i| splitmix(seed ^ (index as u64) << 8 ^ i).to_le_bytes())
+        .collect();
     format!("{header}.{payload}.{}", b64(&sig))
 }
 
@@ -137,16 +142,26 @@ impl Sandbox {
     /// Generates the companies and starts serving on `addr` (use port 0 for a free port).
     pub async fn start(config: SandboxConfig, addr: SocketAddr) -> Result<Sandbox, StartError> {
         if config.companies == 0 || config.companies > 500 {
-            return Err(StartError::Config("companies must be between 1 and 500".into()));
+            return Err(StartError::Config(
+                "companies must be between 1 and 500".into(),
+            ));
         }
         if config.invoices > 1_000_000 {
-            return Err(StartError::Config("invoices must be at most 1,000,000 per company".into()));
+            return Err(StartError::Config(
+                "invoices must be at most 1,000,000 per company".into(),
+            ));
         }
         if !(config.time_scale.is_finite() && config.time_scale > 0.0) {
-            return Err(StartError::Config("the time scale must be a positive number".into()));
+            return Err(StartError::Config(
+                "the time scale must be a positive number".into(),
+            ));
         }
-        let listener = TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
-        let local = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr, source })?;
         let url = format!("http://{local}");
 
         let seed = config.seed;
@@ -168,9 +183,18 @@ impl Sandbox {
                 company_name: company.name.clone(),
                 sub: uuid_for(seed ^ 0x5B, index as u64).to_string(),
                 email: owner.as_ref().map(|u| u.email.clone()).unwrap_or_default(),
-                given_name: owner.as_ref().map(|u| u.firstname.clone()).unwrap_or_default(),
-                family_name: owner.as_ref().map(|u| u.lastname.clone()).unwrap_or_default(),
-                gender: owner.as_ref().map(|u| u.salutation_type.clone()).unwrap_or_else(|| "male".into()),
+                given_name: owner
+                    .as_ref()
+                    .map(|u| u.firstname.clone())
+                    .unwrap_or_default(),
+                family_name: owner
+                    .as_ref()
+                    .map(|u| u.lastname.clone())
+                    .unwrap_or_default(),
+                gender: owner
+                    .as_ref()
+                    .map(|u| u.salutation_type.clone())
+                    .unwrap_or_else(|| "male".into()),
                 company_user_id: 1,
                 shard_id: uuid_for(seed ^ 0x54A2D, index as u64).to_string(),
             });
@@ -194,10 +218,22 @@ impl Sandbox {
                 redirect_uris: vec!["http://127.0.0.1/*".into(), "http://localhost/*".into()],
                 allowed_scopes: all.clone(),
             },
-            OAuthClient { client_id: "bexio-bi-cli".into(), client_secret: None, redirect_uris: vec!["http://127.0.0.1/*".into(), "http://localhost/*".into()], allowed_scopes: all },
+            OAuthClient {
+                client_id: "bexio-bi-cli".into(),
+                client_secret: None,
+                redirect_uris: vec!["http://127.0.0.1/*".into(), "http://localhost/*".into()],
+                allowed_scopes: all,
+            },
         ];
         let now = Arc::new(move || clock.now());
-        let oauth = OAuth::new(&url, identities, clients, config.access_token_ttl, now, seed);
+        let oauth = OAuth::new(
+            &url,
+            identities,
+            clients,
+            config.access_token_ttl,
+            now,
+            seed,
+        );
         let state = Arc::new(AppState {
             tenants,
             oauth,
@@ -221,12 +257,26 @@ impl Sandbox {
             tenants: state
                 .tenants
                 .iter()
-                .map(|t| TenantInfo { name: t.name.clone(), company_id: t.company_id.clone(), token: t.token.clone() })
+                .map(|t| TenantInfo {
+                    name: t.name.clone(),
+                    company_id: t.company_id.clone(),
+                    token: t.token.clone(),
+                })
                 .collect(),
-            oauth: OAuthInfo { issuer: format!("{url}/realms/bexio"), client_id: "bexio-bi".into(), client_secret: secret, public_client_id: "bexio-bi-cli".into() },
+            oauth: OAuthInfo {
+                issuer: format!("{url}/realms/bexio"),
+                client_id: "bexio-bi".into(),
+                client_secret: secret,
+                public_client_id: "bexio-bi-cli".into(),
+            },
         };
         tracing::info!(url = %url, companies = n, invoices, "sandbox ready");
-        Ok(Sandbox { ready, state, shutdown: Some(tx), task: Some(task) })
+        Ok(Sandbox {
+            ready,
+            state,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
     }
 
     /// What to print when ready: URL, tenants with their tokens, OAuth clients.
@@ -265,8 +315,13 @@ impl Drop for Sandbox {
 
 /// Generates the companies, in parallel when there are several.
 fn generate_all(seed: u64, invoices: u64, n: usize) -> Vec<Company> {
-    let specs: Vec<CompanySpec> = (0..n).map(|i| CompanySpec::new(splitmix(seed.wrapping_add(i as u64)), invoices)).collect();
-    let threads = std::thread::available_parallelism().map_or(2, |p| p.get()).min(n).max(1);
+    let specs: Vec<CompanySpec> = (0..n)
+        .map(|i| CompanySpec::new(splitmix(seed.wrapping_add(i as u64)), invoices))
+        .collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |p| p.get())
+        .min(n)
+        .max(1);
     let mut out: Vec<Option<Company>> = (0..n).map(|_| None).collect();
     std::thread::scope(|s| {
         let chunks: Vec<_> = specs.chunks(n.div_ceil(threads)).enumerate().collect();
@@ -274,7 +329,13 @@ fn generate_all(seed: u64, invoices: u64, n: usize) -> Vec<Company> {
             .into_iter()
             .map(|(ci, chunk)| {
                 let size = n.div_ceil(threads);
-                s.spawn(move || chunk.iter().enumerate().map(|(i, spec)| (ci * size + i, Company::generate(spec))).collect::<Vec<_>>())
+                s.spawn(move || {
+                    chunk
+                        .iter()
+                        .enumerate()
+                        .map(|(i, spec)| (ci * size + i, Company::generate(spec)))
+                        .collect::<Vec<_>>()
+                })
             })
             .collect();
         for h in handles {
@@ -285,5 +346,8 @@ fn generate_all(seed: u64, invoices: u64, n: usize) -> Vec<Company> {
             }
         }
     });
-    out.into_iter().enumerate().map(|(i, c)| c.unwrap_or_else(|| Company::generate(&specs[i]))).collect()
+    out.into_iter()
+        .enumerate()
+        .map(|(i, c)| c.unwrap_or_else(|| Company::generate(&specs[i])))
+        .collect()
 }

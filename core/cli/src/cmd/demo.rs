@@ -58,11 +58,24 @@ struct Report {
     seconds: f64,
 }
 
-async fn get_json(http: &reqwest::Client, url: &str, token: &str) -> anyhow::Result<(serde_json::Value, reqwest::header::HeaderMap)> {
-    let resp = http.get(url).bearer_auth(token).header("Accept", "application/json").send().await.with_context(|| format!("GET {url}"))?;
+async fn get_json(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+) -> anyhow::Result<(serde_json::Value, reqwest::header::HeaderMap)> {
+    let resp = http
+        .get(url)
+        .bearer_auth(token)
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .with_context(|| format!("GET {url}"))?;
     let status = resp.status();
     let headers = resp.headers().clone();
-    let body: serde_json::Value = resp.json().await.with_context(|| format!("GET {url}: body is not JSON"))?;
+    let body: serde_json::Value = resp
+        .json()
+        .await
+        .with_context(|| format!("GET {url}: body is not JSON"))?;
     if !status.is_success() {
         bail!("GET {url}: {status}: {body}");
     }
@@ -72,9 +85,16 @@ async fn get_json(http: &reqwest::Client, url: &str, token: &str) -> anyhow::Res
 /// Logs in through the sandbox's OAuth realm with PKCE, as a desktop client would.
 async fn oauth_login(sandbox: &Sandbox, company_id: &str) -> anyhow::Result<String> {
     let ready = sandbox.ready();
-    let no_redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
-    let verifier = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let verifier = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(Sha256::digest(verifier.as_bytes()));
     let redirect = "http://127.0.0.1:53682/callback";
     let auth = format!("{}/protocol/openid-connect/auth", ready.oauth.issuer);
     let resp = no_redirect
@@ -83,7 +103,10 @@ async fn oauth_login(sandbox: &Sandbox, company_id: &str) -> anyhow::Result<Stri
             ("response_type", "code"),
             ("client_id", ready.oauth.public_client_id.as_str()),
             ("redirect_uri", redirect),
-            ("scope", "openid profile email company_profile offline_access kb_invoice_show contact_show"),
+            (
+                "scope",
+                "openid profile email company_profile offline_access kb_invoice_show contact_show",
+            ),
             ("state", "demo"),
             ("code_challenge", challenge.as_str()),
             ("code_challenge_method", "S256"),
@@ -91,11 +114,22 @@ async fn oauth_login(sandbox: &Sandbox, company_id: &str) -> anyhow::Result<Stri
         ])
         .send()
         .await?;
-    let location = resp.headers().get("location").and_then(|v| v.to_str().ok()).context("the authorization endpoint did not redirect")?;
+    let location = resp
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .context("the authorization endpoint did not redirect")?;
     let url = reqwest::Url::parse(location)?;
-    let code = url.query_pairs().find(|(k, _)| k == "code").map(|(_, v)| v.to_string()).context("no code in the redirect")?;
+    let code = url
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.to_string())
+        .context("no code in the redirect")?;
     let token: serde_json::Value = no_redirect
-        .post(format!("{}/protocol/openid-connect/token", ready.oauth.issuer))
+        .post(format!(
+            "{}/protocol/openid-connect/token",
+            ready.oauth.issuer
+        ))
         .form(&[
             ("grant_type", "authorization_code"),
             ("code", code.as_str()),
@@ -108,54 +142,117 @@ async fn oauth_login(sandbox: &Sandbox, company_id: &str) -> anyhow::Result<Stri
         .error_for_status()?
         .json()
         .await?;
-    let access = token["access_token"].as_str().context("no access_token")?.to_string();
-    let (info, _) = get_json(&no_redirect, &format!("{}/protocol/openid-connect/userinfo", ready.oauth.issuer), &access).await?;
-    Ok(format!("{} {} <{}>", info["given_name"].as_str().unwrap_or(""), info["family_name"].as_str().unwrap_or(""), info["email"].as_str().unwrap_or("")))
+    let access = token["access_token"]
+        .as_str()
+        .context("no access_token")?
+        .to_string();
+    let (info, _) = get_json(
+        &no_redirect,
+        &format!("{}/protocol/openid-connect/userinfo", ready.oauth.issuer),
+        &access,
+    )
+    .await?;
+    Ok(format!(
+        "{} {} <{}>",
+        info["given_name"].as_str().unwrap_or(""),
+        info["family_name"].as_str().unwrap_or(""),
+        info["email"].as_str().unwrap_or("")
+    ))
 }
 
 /// Runs the demo.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let started = Instant::now();
-    let config = SandboxConfig { seed: args.seed, companies: args.companies, invoices: args.invoices, ..SandboxConfig::default() };
+    let config = SandboxConfig {
+        seed: args.seed,
+        companies: args.companies,
+        invoices: args.invoices,
+        ..SandboxConfig::default()
+    };
     if !args.json {
-        eprintln!("Generating {} companies with {} invoices each…", args.companies, args.invoices);
+        eprintln!(
+            "Generating {} companies with {} invoices each…",
+            args.companies, args.invoices
+        );
     }
-    let sandbox = Sandbox::start(config, "127.0.0.1:0".parse()?).await.context("cannot start the sandbox")?;
+    let sandbox = Sandbox::start(config, "127.0.0.1:0".parse()?)
+        .await
+        .context("cannot start the sandbox")?;
     let http = reqwest::Client::new();
     let base = sandbox.url().to_string();
-    let first = sandbox.ready().tenants.first().context("the sandbox has no company")?.clone();
-    let oauth_user = oauth_login(&sandbox, &first.company_id).await.context("OAuth login failed")?;
+    let first = sandbox
+        .ready()
+        .tenants
+        .first()
+        .context("the sandbox has no company")?
+        .clone();
+    let oauth_user = oauth_login(&sandbox, &first.company_id)
+        .await
+        .context("OAuth login failed")?;
 
     let mut companies = Vec::new();
     for tenant in sandbox.ready().tenants.clone() {
         // Page through all invoices the way bexio pages: until a page is shorter than the limit.
-        let (mut offset, limit, mut pages, mut read, mut total) = (0u64, 2000u64, 0u64, 0u64, Decimal::ZERO);
+        let (mut offset, limit, mut pages, mut read, mut total) =
+            (0u64, 2000u64, 0u64, 0u64, Decimal::ZERO);
         let mut rate_limit;
         loop {
-            let (page, headers) = get_json(&http, &format!("{base}/2.0/kb_invoice?limit={limit}&offset={offset}&order_by=id"), &tenant.token).await?;
+            let (page, headers) = get_json(
+                &http,
+                &format!("{base}/2.0/kb_invoice?limit={limit}&offset={offset}&order_by=id"),
+                &tenant.token,
+            )
+            .await?;
             let rows = page.as_array().context("an invoice page is not an array")?;
             pages += 1;
             for inv in rows {
-                let t: Decimal = inv["total"].as_str().context("invoice total is not a decimal string")?.parse()?;
+                let t: Decimal = inv["total"]
+                    .as_str()
+                    .context("invoice total is not a decimal string")?
+                    .parse()?;
                 total += t;
             }
             read += rows.len() as u64;
             rate_limit = format!(
                 "{}/{} left, reset in {}s",
-                headers.get("ratelimit-remaining").and_then(|v| v.to_str().ok()).unwrap_or("?"),
-                headers.get("ratelimit-limit").and_then(|v| v.to_str().ok()).unwrap_or("?"),
-                headers.get("ratelimit-reset").and_then(|v| v.to_str().ok()).unwrap_or("?"),
+                headers
+                    .get("ratelimit-remaining")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("?"),
+                headers
+                    .get("ratelimit-limit")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("?"),
+                headers
+                    .get("ratelimit-reset")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("?"),
             );
             if (rows.len() as u64) < limit {
                 break;
             }
             offset += limit;
         }
-        let (stats, _) = get_json(&http, &format!("{base}/_sandbox/stats?company_id={}", tenant.company_id), "").await?;
+        let (stats, _) = get_json(
+            &http,
+            &format!("{base}/_sandbox/stats?company_id={}", tenant.company_id),
+            "",
+        )
+        .await?;
         let truth = &stats["companies"][0]["stats"];
-        let total_truth: Decimal = truth["invoices"]["sum_total"].as_str().unwrap_or("0").parse()?;
+        let total_truth: Decimal = truth["invoices"]["sum_total"]
+            .as_str()
+            .unwrap_or("0")
+            .parse()?;
         let (week, _) = {
-            let resp = http.post(format!("{base}/_sandbox/advance?days=7&company_id={}", tenant.company_id)).send().await?.error_for_status()?;
+            let resp = http
+                .post(format!(
+                    "{base}/_sandbox/advance?days=7&company_id={}",
+                    tenant.company_id
+                ))
+                .send()
+                .await?
+                .error_for_status()?;
             (resp.json::<serde_json::Value>().await?, ())
         };
         let changes = &week["companies"][0]["changes"]["kb_invoice"];
@@ -177,8 +274,18 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         });
     }
     let (stats, _) = get_json(&http, &format!("{base}/_sandbox/stats"), "").await?;
-    let requests = stats["companies"].as_array().map_or(0, |cs| cs.iter().map(|c| c["requests"]["served"].as_u64().unwrap_or(0)).sum());
-    let report = Report { sandbox_url: base, oauth_user, companies, requests, seconds: started.elapsed().as_secs_f64() };
+    let requests = stats["companies"].as_array().map_or(0, |cs| {
+        cs.iter()
+            .map(|c| c["requests"]["served"].as_u64().unwrap_or(0))
+            .sum()
+    });
+    let report = Report {
+        sandbox_url: base,
+        oauth_user,
+        companies,
+        requests,
+        seconds: started.elapsed().as_secs_f64(),
+    };
     sandbox.stop().await;
 
     if args.json {
@@ -194,9 +301,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 
 fn print_report(r: &Report) {
     println!("bexio-bi demo — local sandbox at {}", r.sandbox_url);
-    println!("OAuth (authorization code + PKCE) signed in as {}", r.oauth_user);
+    println!(
+        "OAuth (authorization code + PKCE) signed in as {}",
+        r.oauth_user
+    );
     println!();
-    println!("{:<34} {:>9} {:>6} {:>16} {:>10} {:>7} {:>7}", "company", "invoices", "pages", "Σ total (API)", "reconciled", "clients", "bills");
+    println!(
+        "{:<34} {:>9} {:>6} {:>16} {:>10} {:>7} {:>7}",
+        "company", "invoices", "pages", "Σ total (API)", "reconciled", "clients", "bills"
+    );
     for c in &r.companies {
         println!(
             "{:<34} {:>9} {:>6} {:>16} {:>10} {:>7} {:>7}",
@@ -221,5 +334,9 @@ fn print_report(r: &Report) {
 }
 
 fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n { s.to_string() } else { s.chars().take(n - 1).chain(std::iter::once('…')).collect() }
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        s.chars().take(n - 1).chain(std::iter::once('…')).collect()
+    }
 }

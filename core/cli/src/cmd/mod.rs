@@ -49,7 +49,9 @@ enum Command {
 
 /// Runs the chosen subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     match cli.command {
         Command::Demo(args) => rt.block_on(demo::run(args)),
         Command::Sandbox(cmd) => rt.block_on(sandbox::run(cmd)),

@@ -80,7 +80,11 @@ impl ServeArgs {
             invoices: self.invoices,
             faults,
             time_scale: self.time_scale,
-            limits: Limits { default: self.limit_default, article: self.limit_article, search: self.limit_search },
+            limits: Limits {
+                default: self.limit_default,
+                article: self.limit_article,
+                search: self.limit_search,
+            },
             access_token_ttl: self.token_ttl,
         })
     }
@@ -95,13 +99,17 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.config()?;
-    let sandbox = Sandbox::start(config, args.addr).await.map_err(|e| match e {
-        bexio_bi_sandbox::StartError::Config(m) => anyhow::Error::new(UsageError(m)),
-        other => anyhow::Error::new(other),
-    })?;
+    let sandbox = Sandbox::start(config, args.addr)
+        .await
+        .map_err(|e| match e {
+            bexio_bi_sandbox::StartError::Config(m) => anyhow::Error::new(UsageError(m)),
+            other => anyhow::Error::new(other),
+        })?;
     let line = serde_json::to_string(sandbox.ready()).context("cannot encode the ready line")?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{line}").and_then(|_| out.flush()).context("cannot write to stdout")?;
+    writeln!(out, "{line}")
+        .and_then(|_| out.flush())
+        .context("cannot write to stdout")?;
     drop(out);
     shutdown_signal().await;
     tracing::info!("shutting down");

@@ -20,7 +20,14 @@ fn selected<'a>(app: &'a AppState, q: &Params) -> Result<Vec<&'a Arc<super::Tena
         None => Ok(app.tenants.iter().collect()),
         Some(id) => {
             let t: Vec<_> = app.tenants.iter().filter(|t| &t.company_id == id).collect();
-            if t.is_empty() { Err(ApiError::new(StatusCode::NOT_FOUND, format!("no company {id:?} in this sandbox"))) } else { Ok(t) }
+            if t.is_empty() {
+                Err(ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    format!("no company {id:?} in this sandbox"),
+                ))
+            } else {
+                Ok(t)
+            }
         }
     }
 }
@@ -57,7 +64,11 @@ async fn stats(State(app): State<Arc<AppState>>, Query(q): Query<Params>) -> Api
 async fn advance(State(app): State<Arc<AppState>>, Query(q): Query<Params>) -> ApiResult {
     let days: u32 = match q.get("days") {
         None => 1,
-        Some(d) => d.parse().ok().filter(|d| (1..=3650).contains(d)).ok_or_else(|| ApiError::bad_params("days must be a whole number from 1 to 3650"))?,
+        Some(d) => d
+            .parse()
+            .ok()
+            .filter(|d| (1..=3650).contains(d))
+            .ok_or_else(|| ApiError::bad_params("days must be a whole number from 1 to 3650"))?,
     };
     let mut out = Vec::new();
     for t in selected(&app, &q)? {
@@ -66,9 +77,13 @@ async fn advance(State(app): State<Arc<AppState>>, Query(q): Query<Params>) -> A
             let changes = c.advance(days);
             (changes, c.today)
         };
-        out.push(serde_json::json!({"company_id": t.company_id, "today": today, "changes": changes}));
+        out.push(
+            serde_json::json!({"company_id": t.company_id, "today": today, "changes": changes}),
+        );
     }
-    Ok(Reply::json(&serde_json::json!({"days": days, "companies": out})))
+    Ok(Reply::json(
+        &serde_json::json!({"days": days, "companies": out}),
+    ))
 }
 
 async fn get_faults(State(app): State<Arc<AppState>>) -> Reply {
@@ -76,10 +91,17 @@ async fn get_faults(State(app): State<Arc<AppState>>) -> Reply {
 }
 
 /// Sets the fault plan from a spec in the body (`429=0.05,5xx=0.02`) or `?spec=`.
-async fn set_faults(State(app): State<Arc<AppState>>, Query(q): Query<Params>, body: Bytes) -> ApiResult {
+async fn set_faults(
+    State(app): State<Arc<AppState>>,
+    Query(q): Query<Params>,
+    body: Bytes,
+) -> ApiResult {
     let spec = match q.get("spec") {
         Some(s) => s.clone(),
-        None => String::from_utf8_lossy(&body).trim().trim_matches('"').to_string(),
+        None => String::from_utf8_lossy(&body)
+            .trim()
+            .trim_matches('"')
+            .to_string(),
     };
     let plan = FaultPlan::parse(&spec).map_err(|e| ApiError::unprocessable(e.to_string()))?;
     *app.faults.write() = plan.clone();

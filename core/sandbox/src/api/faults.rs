@@ -39,7 +39,9 @@ fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 
 /// A fault plan that could not be read.
 #[derive(Debug, thiserror::Error)]
-#[error("bad fault spec {item:?}: {why} (expected e.g. \"429=0.05,5xx=0.02,slow=0.1:1500ms,truncate=0.01,drift=0.2\")")]
+#[error(
+    "bad fault spec {item:?}: {why} (expected e.g. \"429=0.05,5xx=0.02,slow=0.1:1500ms,truncate=0.01,drift=0.2\")"
+)]
 pub struct FaultSpecError {
     item: String,
     why: &'static str,
@@ -48,20 +50,33 @@ pub struct FaultSpecError {
 impl FaultPlan {
     /// No faults.
     pub fn none() -> Self {
-        FaultPlan { slow_for: Duration::from_secs(2), ..Default::default() }
+        FaultPlan {
+            slow_for: Duration::from_secs(2),
+            ..Default::default()
+        }
     }
 
     /// Parses `kind=share[:param],…`; an empty string is no faults.
     pub fn parse(spec: &str) -> Result<FaultPlan, FaultSpecError> {
         let mut plan = FaultPlan::none();
-        for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty() && *s != "none") {
-            let err = |why| FaultSpecError { item: item.to_string(), why };
+        for item in spec
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && *s != "none")
+        {
+            let err = |why| FaultSpecError {
+                item: item.to_string(),
+                why,
+            };
             let (kind, rest) = item.split_once('=').ok_or_else(|| err("missing '='"))?;
             let (share, param) = match rest.split_once(':') {
                 Some((s, p)) => (s, Some(p)),
                 None => (rest, None),
             };
-            let share: f64 = share.trim().parse().map_err(|_| err("the share must be a number between 0 and 1"))?;
+            let share: f64 = share
+                .trim()
+                .parse()
+                .map_err(|_| err("the share must be a number between 0 and 1"))?;
             if !(0.0..=1.0).contains(&share) {
                 return Err(err("the share must be between 0 and 1"));
             }
@@ -75,9 +90,12 @@ impl FaultPlan {
                         let d = if let Some(ms) = p.strip_suffix("ms") {
                             ms.parse::<u64>().map(Duration::from_millis)
                         } else {
-                            p.trim_end_matches('s').parse::<u64>().map(Duration::from_secs)
+                            p.trim_end_matches('s')
+                                .parse::<u64>()
+                                .map(Duration::from_secs)
                         };
-                        plan.slow_for = d.map_err(|_| err("slow takes a duration like 1500ms or 2s"))?;
+                        plan.slow_for =
+                            d.map_err(|_| err("slow takes a duration like 1500ms or 2s"))?;
                     }
                 }
                 "truncate" => plan.truncate = share,
@@ -157,11 +175,11 @@ fn walk(v: &mut serde_json::Value, rng: &mut ChaCha8Rng) {
         serde_json::Value::Array(items) => items.iter_mut().for_each(|i| walk(i, rng)),
         serde_json::Value::Object(map) => {
             for (k, field) in map.iter_mut() {
-                if k == "pos" {
-                    if let serde_json::Value::Number(n) = field {
-                        *field = serde_json::Value::String(n.to_string());
-                        continue;
-                    }
+                if k == "pos"
+                    && let serde_json::Value::Number(n) = field
+                {
+                    *field = serde_json::Value::String(n.to_string());
+                    continue;
                 }
                 if field.is_number() && k != "id" && rng.random_bool(0.125) {
                     *field = serde_json::Value::Null;
@@ -180,7 +198,8 @@ mod tests {
 
     #[test]
     fn parses_and_rejects_specs() {
-        let p = FaultPlan::parse("429=0.05, 5xx=0.02,slow=0.1:1500ms,truncate=0.01,drift=0.2").unwrap();
+        let p =
+            FaultPlan::parse("429=0.05, 5xx=0.02,slow=0.1:1500ms,truncate=0.01,drift=0.2").unwrap();
         assert_eq!(p.rate_limited, 0.05);
         assert_eq!(p.slow_for, Duration::from_millis(1500));
         assert!(FaultPlan::parse("").unwrap() == FaultPlan::none());
@@ -193,13 +212,16 @@ mod tests {
     fn shares_are_respected() {
         let plan = FaultPlan::parse("5xx=0.25").unwrap();
         let mut dice = Dice::new(1);
-        let n = (0..4000).filter(|_| dice.roll(&plan).server_error.is_some()).count();
+        let n = (0..4000)
+            .filter(|_| dice.roll(&plan).server_error.is_some())
+            .count();
         assert!((800..1200).contains(&n), "{n} of 4000 at 25 %");
     }
 
     #[test]
     fn drift_turns_pos_into_strings() {
-        let mut v = serde_json::json!({"id": 1, "positions": [{"id": 2, "pos": 1}, {"id": 3, "pos": 2}]});
+        let mut v =
+            serde_json::json!({"id": 1, "positions": [{"id": 2, "pos": 1}, {"id": 3, "pos": 2}]});
         drift(&mut v, 9);
         assert_eq!(v["positions"][0]["pos"], serde_json::json!("1"));
         assert_eq!(v["id"], serde_json::json!(1));

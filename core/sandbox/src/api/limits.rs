@@ -32,7 +32,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { default: 1000, article: 400, search: 250 }
+        Limits {
+            default: 1000,
+            article: 400,
+            search: 250,
+        }
     }
 }
 
@@ -51,8 +55,15 @@ impl Limits {
 pub fn bucket(method: &axum::http::Method, path: &str) -> Bucket {
     let is_post = method == axum::http::Method::POST;
     let search = is_post
-        && matches!(path, "/2.0/contact/search" | "/2.0/kb_invoice/search" | "/2.0/kb_offer/search" | "/2.0/article/search");
-    let pdf = path.ends_with("/pdf") && (path.starts_with("/2.0/kb_invoice/") || path.starts_with("/2.0/kb_offer/"));
+        && matches!(
+            path,
+            "/2.0/contact/search"
+                | "/2.0/kb_invoice/search"
+                | "/2.0/kb_offer/search"
+                | "/2.0/article/search"
+        );
+    let pdf = path.ends_with("/pdf")
+        && (path.starts_with("/2.0/kb_invoice/") || path.starts_with("/2.0/kb_offer/"));
     if search || pdf {
         Bucket::Search
     } else if path.starts_with("/2.0/article") {
@@ -112,11 +123,21 @@ impl Limiter {
         }
         if w.1 >= limit {
             self.throttled += 1;
-            return Quota { limit, remaining: 0, reset: reset_real.max(1), exceeded: true };
+            return Quota {
+                limit,
+                remaining: 0,
+                reset: reset_real.max(1),
+                exceeded: true,
+            };
         }
         w.1 += 1;
         *self.served.entry(bucket).or_default() += 1;
-        Quota { limit, remaining: limit - w.1, reset: reset_real, exceeded: false }
+        Quota {
+            limit,
+            remaining: limit - w.1,
+            reset: reset_real,
+            exceeded: false,
+        }
     }
 }
 
@@ -129,21 +150,36 @@ mod tests {
     fn buckets_follow_observed_limits() {
         assert_eq!(bucket(&Method::GET, "/2.0/contact"), Bucket::Default);
         assert_eq!(bucket(&Method::POST, "/2.0/contact/search"), Bucket::Search);
-        assert_eq!(bucket(&Method::POST, "/2.0/contact_group/search"), Bucket::Default);
+        assert_eq!(
+            bucket(&Method::POST, "/2.0/contact_group/search"),
+            Bucket::Default
+        );
         assert_eq!(bucket(&Method::GET, "/2.0/article/3"), Bucket::Article);
         assert_eq!(bucket(&Method::POST, "/2.0/article/search"), Bucket::Search);
-        assert_eq!(bucket(&Method::GET, "/2.0/kb_invoice/4/pdf"), Bucket::Search);
+        assert_eq!(
+            bucket(&Method::GET, "/2.0/kb_invoice/4/pdf"),
+            Bucket::Search
+        );
     }
 
     #[test]
     fn refuses_past_the_limit_until_the_minute_ends() {
-        let limits = Limits { default: 3, article: 2, search: 1 };
+        let limits = Limits {
+            default: 3,
+            article: 2,
+            search: 1,
+        };
         let clock = SimClock::new(1.0);
         let mut l = Limiter::default();
-        let q: Vec<Quota> = (0..4).map(|_| l.check(Bucket::Default, &limits, &clock)).collect();
+        let q: Vec<Quota> = (0..4)
+            .map(|_| l.check(Bucket::Default, &limits, &clock))
+            .collect();
         // Unless the minute turned over in between, the fourth is refused.
         if q[3].exceeded {
-            assert_eq!(q.iter().map(|x| x.remaining).collect::<Vec<_>>(), vec![2, 1, 0, 0]);
+            assert_eq!(
+                q.iter().map(|x| x.remaining).collect::<Vec<_>>(),
+                vec![2, 1, 0, 0]
+            );
             assert!(q[3].reset >= 1 && q[3].reset <= 60);
         }
         // Buckets are independent.

@@ -80,7 +80,11 @@ pub struct Ctx {
 impl<S: Send + Sync> FromRequestParts<S> for Ctx {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<Ctx>().cloned().ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "Invalid token."))
+        parts
+            .extensions
+            .get::<Ctx>()
+            .cloned()
+            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "Invalid token."))
     }
 }
 
@@ -90,15 +94,23 @@ fn scopes_for(path: &str) -> Option<(&'static str, &'static str)> {
     let (version, rest) = p.split_once('/').unwrap_or((p, ""));
     let first = rest.split('/').next().unwrap_or("");
     Some(match (version, first) {
-        ("2.0", "contact" | "contact_relation" | "contact_group" | "contact_branch") => ("contact_show", "contact_edit"),
+        ("2.0", "contact" | "contact_relation" | "contact_group" | "contact_branch") => {
+            ("contact_show", "contact_edit")
+        }
         ("2.0", "kb_offer") => ("kb_offer_show", "kb_offer_edit"),
         ("2.0", "kb_order") => ("kb_order_show", "kb_order_edit"),
         ("2.0", "kb_invoice") => ("kb_invoice_show", "kb_invoice_edit"),
         ("2.0", "article") => ("article_show", "article_edit"),
-        ("2.0", "pr_project" | "pr_project_state" | "pr_project_type") | ("3.0", "projects") => ("project_show", "project_edit"),
-        ("2.0", "timesheet" | "timesheet_status" | "client_service") => ("monitoring_show", "monitoring_edit"),
+        ("2.0", "pr_project" | "pr_project_state" | "pr_project_type") | ("3.0", "projects") => {
+            ("project_show", "project_edit")
+        }
+        ("2.0", "timesheet" | "timesheet_status" | "client_service") => {
+            ("monitoring_show", "monitoring_edit")
+        }
         ("2.0", "note") => ("note_show", "note_edit"),
-        ("2.0", "accounts" | "account_groups") | ("3.0", "accounting" | "taxes" | "currencies") => ("accounting", "accounting"),
+        ("2.0", "accounts" | "account_groups") | ("3.0", "accounting" | "taxes" | "currencies") => {
+            ("accounting", "accounting")
+        }
         ("3.0", "banking") => ("bank_account_show", "bank_account_edit"),
         ("3.0", "files") => ("file", "file"),
         ("4.0", "purchase") => ("kb_bill_show", "kb_bill_edit"),
@@ -117,7 +129,10 @@ fn is_write(method: &Method, path: &str) -> bool {
 
 /// Whether granted scopes allow a scope; a write scope implies its read scope.
 fn allows(scopes: &BTreeSet<String>, needed: &str) -> bool {
-    scopes.contains(needed) || needed.strip_suffix("_show").is_some_and(|base| scopes.contains(&format!("{base}_edit")))
+    scopes.contains(needed)
+        || needed
+            .strip_suffix("_show")
+            .is_some_and(|base| scopes.contains(&format!("{base}_edit")))
 }
 
 const GATEWAY_HEADERS: [(&str, &str); 7] = [
@@ -141,7 +156,10 @@ fn decorate(resp: &mut Response, quota: Option<&limits::Quota>, ray: u64) {
     }
     for (name, value) in GATEWAY_HEADERS {
         if !h.contains_key(name) {
-            h.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+            h.insert(
+                HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            );
         }
     }
     if let Ok(v) = HeaderValue::from_str(&format!("{ray:016x}-ZRH")) {
@@ -160,13 +178,20 @@ async fn gate(State(app): State<Arc<AppState>>, mut req: Request, next: Next) ->
         .headers()
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(|t| t.trim().to_string());
     let grant = token.as_deref().and_then(|t| {
         if let Some(tenant) = app.tenants.iter().find(|tn| tn.token == t) {
             return Some((tenant.clone(), Arc::new(OAuth::default_scopes())));
         }
-        app.oauth.resolve(t).ok().and_then(|g| app.tenants.get(g.tenant).map(|tn| (tn.clone(), Arc::new(g.scopes))))
+        app.oauth.resolve(t).ok().and_then(|g| {
+            app.tenants
+                .get(g.tenant)
+                .map(|tn| (tn.clone(), Arc::new(g.scopes)))
+        })
     });
     let Some((tenant, scopes)) = grant else {
         let mut r = ApiError::new(StatusCode::UNAUTHORIZED, "Invalid token.").into_response();
@@ -182,22 +207,37 @@ async fn gate(State(app): State<Arc<AppState>>, mut req: Request, next: Next) ->
     };
     let mut quota = tenant.limiter.lock().check(bucket, &app.limits, &app.clock);
     if decision.rate_limited && !quota.exceeded {
-        quota = limits::Quota { remaining: 0, exceeded: true, reset: quota.reset.max(1), ..quota };
+        quota = limits::Quota {
+            remaining: 0,
+            exceeded: true,
+            reset: quota.reset.max(1),
+            ..quota
+        };
     }
     if quota.exceeded {
         let body = serde_json::json!({"message": "API rate limit exceeded"});
         let mut r = reply::Reply::json(&body);
         r.status = StatusCode::TOO_MANY_REQUESTS;
-        let mut r = r.with_header("retry-after", quota.reset.to_string()).into_response();
+        let mut r = r
+            .with_header("retry-after", quota.reset.to_string())
+            .into_response();
         decorate(&mut r, Some(&quota), ray);
         return r;
     }
 
     // 3. Scope.
     if let Some((read, write)) = scopes_for(&path) {
-        let needed = if is_write(&method, &path) { write } else { read };
+        let needed = if is_write(&method, &path) {
+            write
+        } else {
+            read
+        };
         if !allows(&scopes, needed) {
-            let mut r = ApiError::new(StatusCode::FORBIDDEN, format!("Missing scope: this call needs the scope '{needed}'")).into_response();
+            let mut r = ApiError::new(
+                StatusCode::FORBIDDEN,
+                format!("Missing scope: this call needs the scope '{needed}'"),
+            )
+            .into_response();
             decorate(&mut r, Some(&quota), ray);
             return r;
         }
@@ -210,13 +250,21 @@ async fn gate(State(app): State<Arc<AppState>>, mut req: Request, next: Next) ->
     if let Some(code) = decision.server_error {
         let mut r = match code {
             502 => {
-                let mut r = Response::new(Body::from("<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>cloudflare</center></body></html>"));
+                let mut r = Response::new(Body::from(
+                    "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>cloudflare</center></body></html>",
+                ));
                 *r.status_mut() = StatusCode::BAD_GATEWAY;
-                r.headers_mut().insert("content-type", HeaderValue::from_static("text/html"));
+                r.headers_mut()
+                    .insert("content-type", HeaderValue::from_static("text/html"));
                 r
             }
-            503 => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable: maintenance in progress").into_response(),
-            _ => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response(),
+            503 => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service Unavailable: maintenance in progress",
+            )
+            .into_response(),
+            _ => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+                .into_response(),
         };
         decorate(&mut r, Some(&quota), ray);
         return r;
@@ -240,19 +288,25 @@ async fn mangle(resp: Response, decision: &Decision) -> Response {
     let Ok(bytes) = to_bytes(body, usize::MAX).await else {
         return Response::from_parts(parts, Body::empty());
     };
-    let is_json = parts.headers.get("content-type").is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let is_json = parts
+        .headers
+        .get("content-type")
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
     let mut out = bytes.to_vec();
-    if let Some(seed) = decision.drift.filter(|_| is_json) {
-        if let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&bytes) {
-            faults::drift(&mut v, seed);
-            out = serde_json::to_vec(&v).unwrap_or(out);
-        }
+    if let Some(seed) = decision.drift.filter(|_| is_json)
+        && let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&bytes)
+    {
+        faults::drift(&mut v, seed);
+        out = serde_json::to_vec(&v).unwrap_or(out);
     }
     if let Some(share) = decision.truncate {
-        let keep = ((out.len() as f64 * share) as usize).clamp(1, out.len().saturating_sub(1).max(1));
+        let keep =
+            ((out.len() as f64 * share) as usize).clamp(1, out.len().saturating_sub(1).max(1));
         out.truncate(keep);
     }
-    parts.headers.insert(CONTENT_LENGTH, HeaderValue::from(out.len()));
+    parts
+        .headers
+        .insert(CONTENT_LENGTH, HeaderValue::from(out.len()));
     Response::from_parts(parts, Body::from(out))
 }
 
@@ -269,5 +323,8 @@ pub fn router(app: Arc<AppState>) -> Router {
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(app.clone(), gate))
         .with_state(app.clone());
-    Router::new().nest("/_sandbox", admin::routes(app.clone())).merge(app.oauth.router()).merge(api)
+    Router::new()
+        .nest("/_sandbox", admin::routes(app.clone()))
+        .merge(app.oauth.router())
+        .merge(api)
 }

@@ -34,7 +34,9 @@ fn number(params: &Params, name: &str, default: usize) -> Result<usize, ApiError
     match params.get(name) {
         None => Ok(default),
         Some(v) if v.is_empty() => Ok(default),
-        Some(v) => v.trim().parse::<usize>().map_err(|_| ApiError::bad_params(format!("{name} must be a non-negative integer, got {v:?}"))),
+        Some(v) => v.trim().parse::<usize>().map_err(|_| {
+            ApiError::bad_params(format!("{name} must be a non-negative integer, got {v:?}"))
+        }),
     }
 }
 
@@ -63,7 +65,9 @@ impl Page {
     pub fn parse(params: &Params, orderable: &[&str]) -> Result<Page, ApiError> {
         let limit = number(params, "limit", DEFAULT_LIMIT)?;
         if limit > MAX_LIMIT {
-            return Err(ApiError::bad_params(format!("limit must not exceed {MAX_LIMIT}")));
+            return Err(ApiError::bad_params(format!(
+                "limit must not exceed {MAX_LIMIT}"
+            )));
         }
         let offset = number(params, "offset", 0)?;
         let mut order = Vec::new();
@@ -78,12 +82,22 @@ impl Page {
                     (part, false)
                 };
                 if !orderable.contains(&field) {
-                    return Err(ApiError::bad_params(format!("order_by {field:?} is not one of {}", orderable.join(", "))));
+                    return Err(ApiError::bad_params(format!(
+                        "order_by {field:?} is not one of {}",
+                        orderable.join(", ")
+                    )));
                 }
-                order.push(OrderKey { field: field.to_string(), desc });
+                order.push(OrderKey {
+                    field: field.to_string(),
+                    desc,
+                });
             }
         }
-        Ok(Page { limit, offset, order })
+        Ok(Page {
+            limit,
+            offset,
+            order,
+        })
     }
 }
 
@@ -116,7 +130,10 @@ fn text<'a>(v: &'a Scalar<'a>) -> Cow<'a, str> {
 }
 
 /// Selects the page of `rows` (already filtered, in id order) that `page` asks for.
-pub fn paginate<'a, T: Record>(rows: impl Iterator<Item = &'a T>, page: &Page) -> (Vec<&'a T>, usize) {
+pub fn paginate<'a, T: Record>(
+    rows: impl Iterator<Item = &'a T>,
+    page: &Page,
+) -> (Vec<&'a T>, usize) {
     if page.order.is_empty() {
         let mut total = 0;
         let mut out = Vec::new();
@@ -128,8 +145,17 @@ pub fn paginate<'a, T: Record>(rows: impl Iterator<Item = &'a T>, page: &Page) -
         }
         return (out, total);
     }
-    let mut all: Vec<(Vec<Scalar<'a>>, &'a T)> =
-        rows.map(|r| (page.order.iter().map(|k| r.field(&k.field).unwrap_or(Scalar::Null)).collect(), r)).collect();
+    let mut all: Vec<(Vec<Scalar<'a>>, &'a T)> = rows
+        .map(|r| {
+            (
+                page.order
+                    .iter()
+                    .map(|k| r.field(&k.field).unwrap_or(Scalar::Null))
+                    .collect(),
+                r,
+            )
+        })
+        .collect();
     all.sort_by(|(ka, ra), (kb, rb)| {
         for (i, key) in page.order.iter().enumerate() {
             let o = compare(&ka[i], &kb[i]);
@@ -141,18 +167,33 @@ pub fn paginate<'a, T: Record>(rows: impl Iterator<Item = &'a T>, page: &Page) -
         ra.id().cmp(&rb.id())
     });
     let total = all.len();
-    (all.into_iter().skip(page.offset).take(page.limit).map(|(_, r)| r).collect(), total)
+    (
+        all.into_iter()
+            .skip(page.offset)
+            .take(page.limit)
+            .map(|(_, r)| r)
+            .collect(),
+        total,
+    )
 }
 
 /// A 2.0 list: a bare JSON array.
-pub fn v2_list<'a, T: Record + serde::Serialize + 'a>(rows: impl Iterator<Item = &'a T>, params: &Params, orderable: &[&str]) -> ApiResult {
+pub fn v2_list<'a, T: Record + serde::Serialize + 'a>(
+    rows: impl Iterator<Item = &'a T>,
+    params: &Params,
+    orderable: &[&str],
+) -> ApiResult {
     let page = Page::parse(params, orderable)?;
     let (rows, _) = paginate(rows, &page);
     Ok(Reply::json(&rows))
 }
 
 /// A 3.0 list: a bare array with `x-total-count`, `x-limit`, `x-offset`.
-pub fn v3_list<'a, T: Record + serde::Serialize + 'a>(rows: impl Iterator<Item = &'a T>, params: &Params, orderable: &[&str]) -> ApiResult {
+pub fn v3_list<'a, T: Record + serde::Serialize + 'a>(
+    rows: impl Iterator<Item = &'a T>,
+    params: &Params,
+    orderable: &[&str],
+) -> ApiResult {
     let page = Page::parse(params, orderable)?;
     let (rows, total) = paginate(rows, &page);
     Ok(Reply::json(&rows).with_totals(total, page.limit, page.offset))
@@ -167,23 +208,39 @@ pub fn v4_page<'a, T: Record + 'a, R: serde::Serialize>(
 ) -> ApiResult {
     let limit = number(params, "limit", 100)?;
     if limit == 0 || limit > MAX_V4_LIMIT {
-        return Err(ApiError::unprocessable(format!("limit must be between 1 and {MAX_V4_LIMIT}")));
+        return Err(ApiError::unprocessable(format!(
+            "limit must be between 1 and {MAX_V4_LIMIT}"
+        )));
     }
     let page_no = number(params, "page", 1)?.max(1);
     let mut order = Vec::new();
     if let Some(sort) = params.get("sort").filter(|s| !s.is_empty()) {
         if !sortable.contains(&sort.as_str()) {
-            return Err(ApiError::unprocessable(format!("sort must be one of {}", sortable.join(", "))));
+            return Err(ApiError::unprocessable(format!(
+                "sort must be one of {}",
+                sortable.join(", ")
+            )));
         }
         let desc = match params.get("order").map(|s| s.to_ascii_lowercase()) {
             None => false,
             Some(o) if o == "asc" => false,
             Some(o) if o == "desc" => true,
-            Some(o) => return Err(ApiError::unprocessable(format!("order must be asc or desc, got {o:?}"))),
+            Some(o) => {
+                return Err(ApiError::unprocessable(format!(
+                    "order must be asc or desc, got {o:?}"
+                )));
+            }
         };
-        order.push(OrderKey { field: sort.clone(), desc });
+        order.push(OrderKey {
+            field: sort.clone(),
+            desc,
+        });
     }
-    let page = Page { limit, offset: (page_no - 1) * limit, order };
+    let page = Page {
+        limit,
+        offset: (page_no - 1) * limit,
+        order,
+    };
     let (rows, total) = paginate(rows, &page);
     let data: Vec<R> = rows.into_iter().map(render).collect();
     let body = serde_json::json!({
@@ -275,31 +332,49 @@ fn value_strings(v: &serde_json::Value) -> Vec<String> {
 
 /// Parses a search body against the resource's searchable fields.
 pub fn parse_search(body: &[u8], searchable: &[&str]) -> Result<Vec<Filter>, ApiError> {
-    let criteria: Vec<Criterion> = serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_params(format!("the search body must be a JSON array of {{field, value, criteria}}: {e}")))?;
+    let criteria: Vec<Criterion> = serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_params(format!(
+            "the search body must be a JSON array of {{field, value, criteria}}: {e}"
+        ))
+    })?;
     let mut out = Vec::with_capacity(criteria.len());
     for c in criteria {
         if !searchable.contains(&c.field.as_str()) {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                format!("The field '{}' is not searchable; allowed: {}", c.field, searchable.join(", ")),
+                format!(
+                    "The field '{}' is not searchable; allowed: {}",
+                    c.field,
+                    searchable.join(", ")
+                ),
             ));
         }
         let op_name = c.criteria.as_deref().unwrap_or("like");
-        let op = Op::parse(op_name).ok_or_else(|| ApiError::unprocessable(format!("Unknown criteria '{op_name}'")))?;
+        let op = Op::parse(op_name)
+            .ok_or_else(|| ApiError::unprocessable(format!("Unknown criteria '{op_name}'")))?;
         let mut values = value_strings(&c.value);
         if matches!(op, Op::In | Op::NotIn) && values.len() == 1 {
             values = values[0].split(',').map(|s| s.trim().to_string()).collect();
         }
         if values.is_empty() && !matches!(op, Op::IsNull | Op::NotNull) {
-            return Err(ApiError::unprocessable(format!("The criteria '{op_name}' on '{}' needs a value", c.field)));
+            return Err(ApiError::unprocessable(format!(
+                "The criteria '{op_name}' on '{}' needs a value",
+                c.field
+            )));
         }
         for v in &values {
             if v.len() > 255 {
-                return Err(ApiError::unprocessable(format!("The value for '{}' is longer than 255 characters", c.field)));
+                return Err(ApiError::unprocessable(format!(
+                    "The value for '{}' is longer than 255 characters",
+                    c.field
+                )));
             }
         }
-        out.push(Filter { field: c.field, op, values });
+        out.push(Filter {
+            field: c.field,
+            op,
+            values,
+        });
     }
     Ok(out)
 }
@@ -336,7 +411,18 @@ fn like(hay: &str, pattern: &str) -> bool {
 fn cmp_value(field: &Scalar<'_>, value: &str) -> Option<Ordering> {
     match field {
         Scalar::Null => None,
-        Scalar::Int(i) => value.trim().parse::<i64>().ok().map(|v| i.cmp(&v)).or_else(|| value.trim().parse::<Decimal>().ok().map(|v| Decimal::from(*i).cmp(&v))),
+        Scalar::Int(i) => value
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .map(|v| i.cmp(&v))
+            .or_else(|| {
+                value
+                    .trim()
+                    .parse::<Decimal>()
+                    .ok()
+                    .map(|v| Decimal::from(*i).cmp(&v))
+            }),
         Scalar::Dec(d) => value.trim().parse::<Decimal>().ok().map(|v| d.cmp(&v)),
         Scalar::Time(t) => Stamp::parse_any(value)
             .or_else(|| Stamp::parse_v2(&format!("{} 00:00:00", value.trim())))
@@ -357,11 +443,16 @@ impl Filter {
         let eq = |val: &str| cmp_value(&v, val) == Some(Ordering::Equal);
         match self.op {
             Op::IsNull => matches!(v, Scalar::Null) || matches!(&v, Scalar::Str(s) if s.is_empty()),
-            Op::NotNull => !(matches!(v, Scalar::Null) || matches!(&v, Scalar::Str(s) if s.is_empty())),
+            Op::NotNull => {
+                !(matches!(v, Scalar::Null) || matches!(&v, Scalar::Str(s) if s.is_empty()))
+            }
             Op::Eq => eq(first),
             Op::Ne => !matches!(v, Scalar::Null) && !eq(first),
             Op::Gt => cmp_value(&v, first) == Some(Ordering::Greater),
-            Op::Ge => matches!(cmp_value(&v, first), Some(Ordering::Greater | Ordering::Equal)),
+            Op::Ge => matches!(
+                cmp_value(&v, first),
+                Some(Ordering::Greater | Ordering::Equal)
+            ),
             Op::Lt => cmp_value(&v, first) == Some(Ordering::Less),
             Op::Le => matches!(cmp_value(&v, first), Some(Ordering::Less | Ordering::Equal)),
             Op::Like => !matches!(v, Scalar::Null) && like(&text(&v), first),
@@ -383,45 +474,119 @@ mod tests {
     use crate::model::Named;
 
     fn rows() -> Vec<Named> {
-        ["Alpha AG", "Beta GmbH", "Gamma SA", "Delta Sàrl"].iter().enumerate().map(|(i, n)| Named { id: i as u64 + 1, name: (*n).into() }).collect()
+        ["Alpha AG", "Beta GmbH", "Gamma SA", "Delta Sàrl"]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Named {
+                id: i as u64 + 1,
+                name: (*n).into(),
+            })
+            .collect()
     }
 
     fn search(body: &str) -> Vec<u64> {
         let filters = parse_search(body.as_bytes(), &["id", "name"]).expect("valid search");
-        rows().into_iter().filter(|r| matches_all(&filters, r)).map(|r| r.id).collect()
+        rows()
+            .into_iter()
+            .filter(|r| matches_all(&filters, r))
+            .map(|r| r.id)
+            .collect()
     }
 
     #[test]
     fn every_documented_operator() {
         assert_eq!(search(r#"[{"field":"name","value":"gmbh"}]"#), vec![2]);
-        assert_eq!(search(r#"[{"field":"name","value":"%a","criteria":"like"}]"#), vec![3]);
-        assert_eq!(search(r#"[{"field":"name","value":"a%","criteria":"like"}]"#), vec![1]);
-        assert_eq!(search(r#"[{"field":"name","value":"AG","criteria":"not_like"}]"#), vec![2, 3, 4]);
-        assert_eq!(search(r#"[{"field":"id","value":"2","criteria":"="}]"#), vec![2]);
-        assert_eq!(search(r#"[{"field":"id","value":2,"criteria":"equal"}]"#), vec![2]);
-        assert_eq!(search(r#"[{"field":"id","value":"2","criteria":"!="}]"#), vec![1, 3, 4]);
-        assert_eq!(search(r#"[{"field":"id","value":"2","criteria":"not_equal"}]"#), vec![1, 3, 4]);
-        assert_eq!(search(r#"[{"field":"id","value":"2","criteria":">"}]"#), vec![3, 4]);
-        assert_eq!(search(r#"[{"field":"id","value":"2","criteria":"greater_than"}]"#), vec![3, 4]);
-        assert_eq!(search(r#"[{"field":"id","value":"2","criteria":">="}]"#), vec![2, 3, 4]);
-        assert_eq!(search(r#"[{"field":"id","value":"2","criteria":"greater_equal"}]"#), vec![2, 3, 4]);
-        assert_eq!(search(r#"[{"field":"id","value":"2","criteria":"<"}]"#), vec![1]);
-        assert_eq!(search(r#"[{"field":"id","value":"2","criteria":"less_than"}]"#), vec![1]);
-        assert_eq!(search(r#"[{"field":"id","value":"2","criteria":"<="}]"#), vec![1, 2]);
-        assert_eq!(search(r#"[{"field":"id","value":"2","criteria":"less_equal"}]"#), vec![1, 2]);
-        assert_eq!(search(r#"[{"field":"id","value":["1","3"],"criteria":"in"}]"#), vec![1, 3]);
-        assert_eq!(search(r#"[{"field":"id","value":"1,3","criteria":"not_in"}]"#), vec![2, 4]);
-        assert_eq!(search(r#"[{"field":"name","criteria":"not_null"}]"#), vec![1, 2, 3, 4]);
+        assert_eq!(
+            search(r#"[{"field":"name","value":"%a","criteria":"like"}]"#),
+            vec![3]
+        );
+        assert_eq!(
+            search(r#"[{"field":"name","value":"a%","criteria":"like"}]"#),
+            vec![1]
+        );
+        assert_eq!(
+            search(r#"[{"field":"name","value":"AG","criteria":"not_like"}]"#),
+            vec![2, 3, 4]
+        );
+        assert_eq!(
+            search(r#"[{"field":"id","value":"2","criteria":"="}]"#),
+            vec![2]
+        );
+        assert_eq!(
+            search(r#"[{"field":"id","value":2,"criteria":"equal"}]"#),
+            vec![2]
+        );
+        assert_eq!(
+            search(r#"[{"field":"id","value":"2","criteria":"!="}]"#),
+            vec![1, 3, 4]
+        );
+        assert_eq!(
+            search(r#"[{"field":"id","value":"2","criteria":"not_equal"}]"#),
+            vec![1, 3, 4]
+        );
+        assert_eq!(
+            search(r#"[{"field":"id","value":"2","criteria":">"}]"#),
+            vec![3, 4]
+        );
+        assert_eq!(
+            search(r#"[{"field":"id","value":"2","criteria":"greater_than"}]"#),
+            vec![3, 4]
+        );
+        assert_eq!(
+            search(r#"[{"field":"id","value":"2","criteria":">="}]"#),
+            vec![2, 3, 4]
+        );
+        assert_eq!(
+            search(r#"[{"field":"id","value":"2","criteria":"greater_equal"}]"#),
+            vec![2, 3, 4]
+        );
+        assert_eq!(
+            search(r#"[{"field":"id","value":"2","criteria":"<"}]"#),
+            vec![1]
+        );
+        assert_eq!(
+            search(r#"[{"field":"id","value":"2","criteria":"less_than"}]"#),
+            vec![1]
+        );
+        assert_eq!(
+            search(r#"[{"field":"id","value":"2","criteria":"<="}]"#),
+            vec![1, 2]
+        );
+        assert_eq!(
+            search(r#"[{"field":"id","value":"2","criteria":"less_equal"}]"#),
+            vec![1, 2]
+        );
+        assert_eq!(
+            search(r#"[{"field":"id","value":["1","3"],"criteria":"in"}]"#),
+            vec![1, 3]
+        );
+        assert_eq!(
+            search(r#"[{"field":"id","value":"1,3","criteria":"not_in"}]"#),
+            vec![2, 4]
+        );
+        assert_eq!(
+            search(r#"[{"field":"name","criteria":"not_null"}]"#),
+            vec![1, 2, 3, 4]
+        );
         assert!(search(r#"[{"field":"name","criteria":"is_null"}]"#).is_empty());
         // Criteria combine with AND.
-        assert_eq!(search(r#"[{"field":"id","value":"1","criteria":">"},{"field":"name","value":"a","criteria":"like"}]"#), vec![2, 3, 4]);
+        assert_eq!(
+            search(
+                r#"[{"field":"id","value":"1","criteria":">"},{"field":"name","value":"a","criteria":"like"}]"#
+            ),
+            vec![2, 3, 4]
+        );
     }
 
     #[test]
     fn bad_searches_are_422() {
         let e = parse_search(br#"[{"field":"nope","value":"x"}]"#, &["id"]).unwrap_err();
         assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
-        let e = parse_search(br#"[{"field":"id","value":"x","criteria":"between"}]"#, &["id"]).unwrap_err();
+        let e = parse_search(
+            br#"[{"field":"id","value":"x","criteria":"between"}]"#,
+            &["id"],
+        )
+        .unwrap_err();
         assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
         let e = parse_search(b"{not json", &["id"]).unwrap_err();
         assert_eq!(e.status, StatusCode::BAD_REQUEST);
@@ -431,7 +596,11 @@ mod tests {
     fn paging_limits_and_order() {
         let params: Params = [("limit".to_string(), "2001".to_string())].into();
         assert!(Page::parse(&params, &["id"]).is_err());
-        let params: Params = [("order_by".to_string(), "name_desc".to_string()), ("limit".into(), "2".into())].into();
+        let params: Params = [
+            ("order_by".to_string(), "name_desc".to_string()),
+            ("limit".into(), "2".into()),
+        ]
+        .into();
         let page = Page::parse(&params, &["id", "name"]).unwrap();
         let data = rows();
         let (got, total) = paginate(data.iter(), &page);

@@ -36,7 +36,10 @@ impl Reply {
     }
     /// `201 Created` with a JSON body.
     pub fn created<T: Serialize + ?Sized>(value: &T) -> Reply {
-        Reply { status: StatusCode::CREATED, ..Reply::json(value) }
+        Reply {
+            status: StatusCode::CREATED,
+            ..Reply::json(value)
+        }
     }
     /// `{"success":true}`, bexio's answer to deletes and actions.
     pub fn success() -> Reply {
@@ -64,7 +67,11 @@ impl IntoResponse for Reply {
     fn into_response(self) -> axum::response::Response {
         let etag = self.etag.then(|| {
             let digest = Sha256::digest(&self.body);
-            digest.iter().take(16).map(|b| format!("{b:02x}")).collect::<String>()
+            digest
+                .iter()
+                .take(16)
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
         });
         let mut resp = Response::new(Body::from(self.body));
         *resp.status_mut() = self.status;
@@ -94,11 +101,17 @@ pub struct ApiError {
 impl ApiError {
     /// An error with a status and message.
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        ApiError { status, message: message.into() }
+        ApiError {
+            status,
+            message: message.into(),
+        }
     }
     /// 400 with bexio's wording for bad parameters.
     pub fn bad_params(detail: impl std::fmt::Display) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, format!("Parameters are invalid: {detail}"))
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("Parameters are invalid: {detail}"),
+        )
     }
     /// 404 for a record that does not exist.
     pub fn not_found() -> Self {

@@ -32,11 +32,13 @@ pub trait Writable: Record + Serialize + DeserializeOwned + Clone {
 /// Merges a JSON object into a record: unknown keys are ignored (as bexio does), read-only keys
 /// are kept, values of the wrong type are a 422.
 pub fn merge<T: Writable>(base: &T, body: &[u8]) -> Result<T, ApiError> {
-    let patch: serde_json::Value = serde_json::from_slice(body).map_err(|e| ApiError::bad_params(format!("the body must be a JSON object: {e}")))?;
+    let patch: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_params(format!("the body must be a JSON object: {e}")))?;
     let serde_json::Value::Object(patch) = patch else {
         return Err(ApiError::bad_params("the body must be a JSON object"));
     };
-    let mut current = serde_json::to_value(base).map_err(|e| ApiError::unprocessable(e.to_string()))?;
+    let mut current =
+        serde_json::to_value(base).map_err(|e| ApiError::unprocessable(e.to_string()))?;
     if let serde_json::Value::Object(map) = &mut current {
         for (k, v) in patch {
             if map.contains_key(&k) && !T::READ_ONLY.contains(&k.as_str()) {
@@ -44,7 +46,8 @@ pub fn merge<T: Writable>(base: &T, body: &[u8]) -> Result<T, ApiError> {
             }
         }
     }
-    serde_json::from_value(current).map_err(|e| ApiError::unprocessable(format!("Could not save the record: {e}")))
+    serde_json::from_value(current)
+        .map_err(|e| ApiError::unprocessable(format!("Could not save the record: {e}")))
 }
 
 /// How a resource behaves.
@@ -76,7 +79,10 @@ fn now(ctx: &Ctx, app: &AppState) -> Stamp {
 }
 
 /// `GET /` and `POST /search` for a table.
-pub fn read_routes<T: Record + Serialize + 'static>(path: &str, spec: Spec<T>) -> Router<Arc<AppState>> {
+pub fn read_routes<T: Record + Serialize + 'static>(
+    path: &str,
+    spec: Spec<T>,
+) -> Router<Arc<AppState>> {
     let mut r = Router::new()
         .route(
             path,
@@ -97,11 +103,19 @@ pub fn read_routes<T: Record + Serialize + 'static>(path: &str, spec: Spec<T>) -
     if !spec.searchable.is_empty() {
         r = r.route(
             &format!("{path}/search"),
-            post(move |ctx: Ctx, Query(q): Query<Params>, body: Bytes| async move {
-                let filters = parse_search(&body, spec.searchable)?;
-                let c = ctx.tenant.company.read();
-                list(spec, (spec.table)(&c).iter().filter(|r| matches_all(&filters, *r)), &q)
-            }),
+            post(
+                move |ctx: Ctx, Query(q): Query<Params>, body: Bytes| async move {
+                    let filters = parse_search(&body, spec.searchable)?;
+                    let c = ctx.tenant.company.read();
+                    list(
+                        spec,
+                        (spec.table)(&c)
+                            .iter()
+                            .filter(|r| matches_all(&filters, *r)),
+                        &q,
+                    )
+                },
+            ),
         );
     }
     r
@@ -112,15 +126,20 @@ pub fn write_routes<T: Writable + 'static>(path: &str, spec: Spec<T>) -> Router<
     Router::new()
         .route(
             path,
-            post(move |ctx: Ctx, axum::extract::State(app): axum::extract::State<Arc<AppState>>, body: Bytes| async move {
-                create(spec, &ctx, &app, &body)
-            }),
+            post(
+                move |ctx: Ctx,
+                      axum::extract::State(app): axum::extract::State<Arc<AppState>>,
+                      body: Bytes| async move { create(spec, &ctx, &app, &body) },
+            ),
         )
         .route(
             &format!("{path}/{{id}}"),
-            post(move |ctx: Ctx, axum::extract::State(app): axum::extract::State<Arc<AppState>>, Path(id): Path<String>, body: Bytes| async move {
-                edit(spec, &ctx, &app, &id, &body)
-            })
+            post(
+                move |ctx: Ctx,
+                      axum::extract::State(app): axum::extract::State<Arc<AppState>>,
+                      Path(id): Path<String>,
+                      body: Bytes| async move { edit(spec, &ctx, &app, &id, &body) },
+            )
             .delete(move |ctx: Ctx, Path(id): Path<String>| async move { delete(spec, &ctx, &id) }),
         )
 }
@@ -131,8 +150,16 @@ pub fn parse_id(raw: &str) -> Result<u64, ApiError> {
 }
 
 /// A list answer in the resource's generation.
-pub fn list<'a, T: Record + Serialize + 'a>(spec: Spec<T>, rows: impl Iterator<Item = &'a T>, q: &Params) -> ApiResult {
-    if spec.v3 { query::v3_list(rows, q, spec.orderable) } else { query::v2_list(rows, q, spec.orderable) }
+pub fn list<'a, T: Record + Serialize + 'a>(
+    spec: Spec<T>,
+    rows: impl Iterator<Item = &'a T>,
+    q: &Params,
+) -> ApiResult {
+    if spec.v3 {
+        query::v3_list(rows, q, spec.orderable)
+    } else {
+        query::v2_list(rows, q, spec.orderable)
+    }
 }
 
 /// A single-record answer.
@@ -144,9 +171,21 @@ fn check_required(body: &[u8], required: &[&str]) -> Result<(), ApiError> {
     if required.is_empty() {
         return Ok(());
     }
-    let v: serde_json::Value = serde_json::from_slice(body).map_err(|e| ApiError::bad_params(format!("the body must be a JSON object: {e}")))?;
-    let missing: Vec<&str> = required.iter().copied().filter(|k| v.get(*k).is_none_or(serde_json::Value::is_null)).collect();
-    if missing.is_empty() { Ok(()) } else { Err(ApiError::unprocessable(format!("Missing required fields: {}", missing.join(", ")))) }
+    let v: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_params(format!("the body must be a JSON object: {e}")))?;
+    let missing: Vec<&str> = required
+        .iter()
+        .copied()
+        .filter(|k| v.get(*k).is_none_or(serde_json::Value::is_null))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::unprocessable(format!(
+            "Missing required fields: {}",
+            missing.join(", ")
+        )))
+    }
 }
 
 /// Creates a record from a JSON body.
@@ -163,7 +202,13 @@ pub fn create<T: Writable>(spec: Spec<T>, ctx: &Ctx, app: &AppState, body: &[u8]
 }
 
 /// Edits a record from a JSON body.
-pub fn edit<T: Writable>(spec: Spec<T>, ctx: &Ctx, app: &AppState, id: &str, body: &[u8]) -> ApiResult {
+pub fn edit<T: Writable>(
+    spec: Spec<T>,
+    ctx: &Ctx,
+    app: &AppState,
+    id: &str,
+    body: &[u8],
+) -> ApiResult {
     let id = parse_id(id)?;
     let now = now(ctx, app);
     let mut c = ctx.tenant.company.write();
@@ -180,6 +225,8 @@ pub fn edit<T: Writable>(spec: Spec<T>, ctx: &Ctx, app: &AppState, id: &str, bod
 pub fn delete<T: Record>(spec: Spec<T>, ctx: &Ctx, id: &str) -> ApiResult {
     let id = parse_id(id)?;
     let mut c = ctx.tenant.company.write();
-    (spec.table_mut)(&mut c).remove(id).ok_or_else(ApiError::not_found)?;
+    (spec.table_mut)(&mut c)
+        .remove(id)
+        .ok_or_else(ApiError::not_found)?;
     Ok(Reply::success())
 }

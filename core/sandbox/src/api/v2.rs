@@ -36,14 +36,22 @@ macro_rules! spec {
 impl Writable for Named {
     const REQUIRED: &'static [&'static str] = &["name"];
     fn blank(id: u64, _: Stamp) -> Self {
-        Named { id, name: String::new() }
+        Named {
+            id,
+            name: String::new(),
+        }
     }
 }
 
 impl Writable for Country {
     const REQUIRED: &'static [&'static str] = &["name", "name_short", "iso_3166_alpha2"];
     fn blank(id: u64, _: Stamp) -> Self {
-        Country { id, name: String::new(), name_short: String::new(), iso_3166_alpha2: String::new() }
+        Country {
+            id,
+            name: String::new(),
+            name_short: String::new(),
+            iso_3166_alpha2: String::new(),
+        }
     }
 }
 
@@ -51,7 +59,13 @@ impl Writable for ContactRelation {
     const REQUIRED: &'static [&'static str] = &["contact_id", "contact_sub_id"];
     const READ_ONLY: &'static [&'static str] = &["id", "updated_at"];
     fn blank(id: u64, now: Stamp) -> Self {
-        ContactRelation { id, contact_id: 0, contact_sub_id: 0, description: String::new(), updated_at: now }
+        ContactRelation {
+            id,
+            contact_id: 0,
+            contact_sub_id: 0,
+            description: String::new(),
+            updated_at: now,
+        }
     }
     fn touch(&mut self, now: Stamp) {
         self.updated_at = now;
@@ -61,7 +75,17 @@ impl Writable for ContactRelation {
 impl Writable for Note {
     const REQUIRED: &'static [&'static str] = &["user_id", "event_start", "subject"];
     fn blank(id: u64, now: Stamp) -> Self {
-        Note { id, user_id: 1, event_start: now, subject: String::new(), info: String::new(), contact_id: None, project_id: None, entry_id: None, module_id: None }
+        Note {
+            id,
+            user_id: 1,
+            event_start: now,
+            subject: String::new(),
+            info: String::new(),
+            contact_id: None,
+            project_id: None,
+            entry_id: None,
+            module_id: None,
+        }
     }
 }
 
@@ -187,22 +211,74 @@ impl Writable for Article {
 }
 
 const CONTACT_SEARCH: &[&str] = &[
-    "id", "name_1", "name_2", "nr", "address", "mail", "mail_second", "postcode", "city", "country_id", "contact_group_ids",
-    "contact_type_id", "updated_at", "user_id", "phone_fixed", "phone_mobile", "fax",
+    "id",
+    "name_1",
+    "name_2",
+    "nr",
+    "address",
+    "mail",
+    "mail_second",
+    "postcode",
+    "city",
+    "country_id",
+    "contact_group_ids",
+    "contact_type_id",
+    "updated_at",
+    "user_id",
+    "phone_fixed",
+    "phone_mobile",
+    "fax",
 ];
 const CONTACT_ORDER: &[&str] = &["id", "nr", "name_1", "updated_at"];
 const DOC_ORDER: &[&str] = &["id", "total", "total_net", "total_gross", "updated_at"];
 const INVOICE_SEARCH: &[&str] = &[
-    "id", "kb_item_status_id", "document_nr", "title", "api_reference", "contact_id", "contact_sub_id", "user_id", "currency_id",
-    "total_gross", "total_net", "total", "is_valid_from", "is_valid_to", "updated_at",
+    "id",
+    "kb_item_status_id",
+    "document_nr",
+    "title",
+    "api_reference",
+    "contact_id",
+    "contact_sub_id",
+    "user_id",
+    "currency_id",
+    "total_gross",
+    "total_net",
+    "total",
+    "is_valid_from",
+    "is_valid_to",
+    "updated_at",
 ];
 const OFFER_SEARCH: &[&str] = &[
-    "id", "kb_item_status_id", "document_nr", "title", "contact_id", "contact_sub_id", "user_id", "currency_id", "total_gross",
-    "total_net", "total", "is_valid_from", "is_valid_to", "is_valid_until", "updated_at",
+    "id",
+    "kb_item_status_id",
+    "document_nr",
+    "title",
+    "contact_id",
+    "contact_sub_id",
+    "user_id",
+    "currency_id",
+    "total_gross",
+    "total_net",
+    "total",
+    "is_valid_from",
+    "is_valid_to",
+    "is_valid_until",
+    "updated_at",
 ];
 const ORDER_SEARCH: &[&str] = &[
-    "id", "kb_item_status_id", "document_nr", "title", "contact_id", "contact_sub_id", "user_id", "currency_id", "total_gross",
-    "total_net", "total", "is_valid_from", "updated_at",
+    "id",
+    "kb_item_status_id",
+    "document_nr",
+    "title",
+    "contact_id",
+    "contact_sub_id",
+    "user_id",
+    "currency_id",
+    "total_gross",
+    "total_net",
+    "total",
+    "is_valid_from",
+    "updated_at",
 ];
 
 fn contact_spec() -> Spec<Contact> {
@@ -216,23 +292,41 @@ fn contacts() -> Router<Arc<AppState>> {
         .route(
             "/2.0/contact",
             get(|ctx: Ctx, Query(q): Query<Params>| async move {
-                let archived = q.get("show_archived").is_some_and(|v| v == "true" || v == "1");
+                let archived = q
+                    .get("show_archived")
+                    .is_some_and(|v| v == "true" || v == "1");
                 let c = ctx.tenant.company.read();
-                v2_list(c.contacts.iter().filter(|x| x.archived == archived), &q, CONTACT_ORDER)
+                v2_list(
+                    c.contacts.iter().filter(|x| x.archived == archived),
+                    &q,
+                    CONTACT_ORDER,
+                )
             })
-            .post(move |ctx: Ctx, State(app): State<Arc<AppState>>, body: Bytes| async move {
-                let r = table::create(spec, &ctx, &app, &body)?;
-                with_profile_image(&ctx, r)
-            }),
+            .post(
+                move |ctx: Ctx, State(app): State<Arc<AppState>>, body: Bytes| async move {
+                    let r = table::create(spec, &ctx, &app, &body)?;
+                    with_profile_image(&ctx, r)
+                },
+            ),
         )
         .route(
             "/2.0/contact/search",
-            post(|ctx: Ctx, Query(q): Query<Params>, body: Bytes| async move {
-                let filters = parse_search(&body, CONTACT_SEARCH)?;
-                let archived = q.get("show_archived").is_some_and(|v| v == "true" || v == "1");
-                let c = ctx.tenant.company.read();
-                v2_list(c.contacts.iter().filter(|x| x.archived == archived && matches_all(&filters, *x)), &q, CONTACT_ORDER)
-            }),
+            post(
+                |ctx: Ctx, Query(q): Query<Params>, body: Bytes| async move {
+                    let filters = parse_search(&body, CONTACT_SEARCH)?;
+                    let archived = q
+                        .get("show_archived")
+                        .is_some_and(|v| v == "true" || v == "1");
+                    let c = ctx.tenant.company.read();
+                    v2_list(
+                        c.contacts
+                            .iter()
+                            .filter(|x| x.archived == archived && matches_all(&filters, *x)),
+                        &q,
+                        CONTACT_ORDER,
+                    )
+                },
+            ),
         )
         .route(
             "/2.0/contact/{id}",
@@ -242,17 +336,28 @@ fn contacts() -> Router<Arc<AppState>> {
                 let row = c.contacts.get(id).ok_or_else(ApiError::not_found)?;
                 Ok::<_, ApiError>(Reply::json(row).with_etag())
             })
-            .post(move |ctx: Ctx, State(app): State<Arc<AppState>>, Path(id): Path<String>, body: Bytes| async move {
-                let r = table::edit(spec, &ctx, &app, &id, &body)?;
-                with_profile_image(&ctx, r)
-            })
-            .delete(|ctx: Ctx, State(app): State<Arc<AppState>>, Path(id): Path<String>| async move {
-                set_archived(&ctx, &app, &id, true)
-            }),
+            .post(
+                move |ctx: Ctx,
+                      State(app): State<Arc<AppState>>,
+                      Path(id): Path<String>,
+                      body: Bytes| async move {
+                    let r = table::edit(spec, &ctx, &app, &id, &body)?;
+                    with_profile_image(&ctx, r)
+                },
+            )
+            .delete(
+                |ctx: Ctx, State(app): State<Arc<AppState>>, Path(id): Path<String>| async move {
+                    set_archived(&ctx, &app, &id, true)
+                },
+            ),
         )
         .route(
             "/2.0/contact/{id}/restore",
-            patch(|ctx: Ctx, State(app): State<Arc<AppState>>, Path(id): Path<String>| async move { set_archived(&ctx, &app, &id, false) }),
+            patch(
+                |ctx: Ctx, State(app): State<Arc<AppState>>, Path(id): Path<String>| async move {
+                    set_archived(&ctx, &app, &id, false)
+                },
+            ),
         )
         .merge(additional_addresses())
 }
@@ -269,10 +374,14 @@ fn set_archived(ctx: &Ctx, app: &AppState, id: &str, archived: bool) -> ApiResul
 
 /// Creates and edits of contacts answer with the contact's `profile_image`.
 fn with_profile_image(ctx: &Ctx, reply: Reply) -> ApiResult {
-    let contact: Contact = serde_json::from_slice(&reply.body).map_err(|e| ApiError::unprocessable(e.to_string()))?;
+    let contact: Contact =
+        serde_json::from_slice(&reply.body).map_err(|e| ApiError::unprocessable(e.to_string()))?;
     let c = ctx.tenant.company.read();
     let row = c.contacts.get(contact.id).ok_or_else(ApiError::not_found)?;
-    let detail = ContactDetail { contact: row, profile_image: crate::company::BLANK_PNG_BASE64 };
+    let detail = ContactDetail {
+        contact: row,
+        profile_image: crate::company::BLANK_PNG_BASE64,
+    };
     let mut out = Reply::json(&detail).with_etag();
     out.status = reply.status;
     Ok(out)
@@ -280,9 +389,22 @@ fn with_profile_image(ctx: &Ctx, reply: Reply) -> ApiResult {
 
 fn additional_addresses() -> Router<Arc<AppState>> {
     const ORDER: &[&str] = &["id", "name"];
-    const SEARCH: &[&str] = &["id", "name", "name_addition", "address", "postcode", "city", "country_id", "subject", "description"];
+    const SEARCH: &[&str] = &[
+        "id",
+        "name",
+        "name_addition",
+        "address",
+        "postcode",
+        "city",
+        "country_id",
+        "subject",
+        "description",
+    ];
     fn owned(c: &Company, contact: u64) -> Result<(), ApiError> {
-        c.contacts.get(contact).map(|_| ()).ok_or_else(ApiError::not_found)
+        c.contacts
+            .get(contact)
+            .map(|_| ())
+            .ok_or_else(ApiError::not_found)
     }
     Router::new()
         .route(
@@ -335,7 +457,7 @@ fn additional_addresses() -> Router<Arc<AppState>> {
             .delete(|ctx: Ctx, Path((cid, id)): Path<(String, String)>| async move {
                 let (cid, id) = (parse_id(&cid)?, parse_id(&id)?);
                 let mut c = ctx.tenant.company.write();
-                if !c.additional_addresses.get(id).is_some_and(|a| a.contact_id == cid) {
+                if c.additional_addresses.get(id).is_none_or(|a| a.contact_id != cid) {
                     return Err(ApiError::not_found());
                 }
                 c.additional_addresses.remove(id);
@@ -361,11 +483,17 @@ fn docs(kind: DocKind) -> Router<Arc<AppState>> {
         )
         .route(
             &format!("{base}/search"),
-            post(move |ctx: Ctx, Query(q): Query<Params>, body: Bytes| async move {
-                let filters = parse_search(&body, searchable)?;
-                let c = ctx.tenant.company.read();
-                v2_list(c.docs(kind).iter().filter(|d| matches_all(&filters, *d)), &q, DOC_ORDER)
-            }),
+            post(
+                move |ctx: Ctx, Query(q): Query<Params>, body: Bytes| async move {
+                    let filters = parse_search(&body, searchable)?;
+                    let c = ctx.tenant.company.read();
+                    v2_list(
+                        c.docs(kind).iter().filter(|d| matches_all(&filters, *d)),
+                        &q,
+                        DOC_ORDER,
+                    )
+                },
+            ),
         )
         .route(
             &format!("{base}/{{id}}"),
@@ -399,8 +527,16 @@ fn docs(kind: DocKind) -> Router<Arc<AppState>> {
 
 /// A minimal but valid one-page PDF naming the document.
 fn pdf_of(doc: &SalesDoc) -> Vec<u8> {
-    let text = format!("{} {} CHF {}", doc.document_nr, doc.title.as_deref().unwrap_or(""), doc.total.round_dp(2));
-    let text: String = text.chars().filter(|c| c.is_ascii() && *c != '(' && *c != ')' && *c != '\\').collect();
+    let text = format!(
+        "{} {} CHF {}",
+        doc.document_nr,
+        doc.title.as_deref().unwrap_or(""),
+        doc.total.round_dp(2)
+    );
+    let text: String = text
+        .chars()
+        .filter(|c| c.is_ascii() && *c != '(' && *c != ')' && *c != '\\')
+        .collect();
     let stream = format!("BT /F1 12 Tf 72 720 Td ({text}) Tj ET");
     let objects = [
         "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
@@ -416,21 +552,37 @@ fn pdf_of(doc: &SalesDoc) -> Vec<u8> {
         out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
     }
     let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
     for off in offsets {
         out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
     }
-    out.extend_from_slice(format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
     out
 }
 
 fn invoice_payment(c: &Company, invoice: u64, payment: u64) -> Result<&Payment, ApiError> {
-    c.invoices.get(invoice).and_then(|d| d.payments.iter().find(|p| p.id == payment)).ok_or_else(ApiError::not_found)
+    c.invoices
+        .get(invoice)
+        .and_then(|d| d.payments.iter().find(|p| p.id == payment))
+        .ok_or_else(ApiError::not_found)
 }
 
 /// Status changes and payments of invoices.
 fn invoice_actions() -> Router<Arc<AppState>> {
-    fn action(ctx: &Ctx, app: &AppState, id: &str, f: impl FnOnce(&mut SalesDoc) -> Result<(), ApiError>) -> ApiResult {
+    fn action(
+        ctx: &Ctx,
+        app: &AppState,
+        id: &str,
+        f: impl FnOnce(&mut SalesDoc) -> Result<(), ApiError>,
+    ) -> ApiResult {
         let id = parse_id(id)?;
         let now = Stamp(app.clock.now() as i64);
         let mut c = ctx.tenant.company.write();
@@ -442,68 +594,102 @@ fn invoice_actions() -> Router<Arc<AppState>> {
     Router::new()
         .route(
             "/2.0/kb_invoice/{id}/issue",
-            post(|ctx: Ctx, State(app): State<Arc<AppState>>, Path(id): Path<String>| async move {
-                action(&ctx, &app, &id, |d| {
-                    if d.kb_item_status_id != status::INVOICE_DRAFT {
-                        return Err(ApiError::unprocessable("Only draft invoices can be issued"));
-                    }
-                    d.kb_item_status_id = status::INVOICE_PENDING;
-                    Ok(())
-                })
-            }),
+            post(
+                |ctx: Ctx, State(app): State<Arc<AppState>>, Path(id): Path<String>| async move {
+                    action(&ctx, &app, &id, |d| {
+                        if d.kb_item_status_id != status::INVOICE_DRAFT {
+                            return Err(ApiError::unprocessable(
+                                "Only draft invoices can be issued",
+                            ));
+                        }
+                        d.kb_item_status_id = status::INVOICE_PENDING;
+                        Ok(())
+                    })
+                },
+            ),
         )
         .route(
             "/2.0/kb_invoice/{id}/revert_issue",
-            post(|ctx: Ctx, State(app): State<Arc<AppState>>, Path(id): Path<String>| async move {
-                action(&ctx, &app, &id, |d| {
-                    if d.kb_item_status_id != status::INVOICE_PENDING || !d.payments.is_empty() {
-                        return Err(ApiError::unprocessable("Only open invoices without payments can be reverted to draft"));
-                    }
-                    d.kb_item_status_id = status::INVOICE_DRAFT;
-                    Ok(())
-                })
-            }),
+            post(
+                |ctx: Ctx, State(app): State<Arc<AppState>>, Path(id): Path<String>| async move {
+                    action(&ctx, &app, &id, |d| {
+                        if d.kb_item_status_id != status::INVOICE_PENDING || !d.payments.is_empty()
+                        {
+                            return Err(ApiError::unprocessable(
+                                "Only open invoices without payments can be reverted to draft",
+                            ));
+                        }
+                        d.kb_item_status_id = status::INVOICE_DRAFT;
+                        Ok(())
+                    })
+                },
+            ),
         )
         .route(
             "/2.0/kb_invoice/{id}/cancel",
-            post(|ctx: Ctx, State(app): State<Arc<AppState>>, Path(id): Path<String>| async move {
-                action(&ctx, &app, &id, |d| {
-                    if d.kb_item_status_id != status::INVOICE_PENDING {
-                        return Err(ApiError::unprocessable("Only open invoices can be cancelled"));
-                    }
-                    d.kb_item_status_id = status::INVOICE_CANCELLED;
-                    Ok(())
-                })
-            }),
+            post(
+                |ctx: Ctx, State(app): State<Arc<AppState>>, Path(id): Path<String>| async move {
+                    action(&ctx, &app, &id, |d| {
+                        if d.kb_item_status_id != status::INVOICE_PENDING {
+                            return Err(ApiError::unprocessable(
+                                "Only open invoices can be cancelled",
+                            ));
+                        }
+                        d.kb_item_status_id = status::INVOICE_CANCELLED;
+                        Ok(())
+                    })
+                },
+            ),
         )
         .route(
             "/2.0/kb_invoice/{id}/payment",
-            get(|ctx: Ctx, Path(id): Path<String>, Query(q): Query<Params>| async move {
-                let id = parse_id(&id)?;
-                let c = ctx.tenant.company.read();
-                let doc = c.invoices.get(id).ok_or_else(ApiError::not_found)?;
-                v2_list(doc.payments.iter(), &q, &["id", "date"])
-            })
-            .post(|ctx: Ctx, State(app): State<Arc<AppState>>, Path(id): Path<String>, body: Bytes| async move {
-                add_payment(&ctx, &app, &id, &body)
-            }),
+            get(
+                |ctx: Ctx, Path(id): Path<String>, Query(q): Query<Params>| async move {
+                    let id = parse_id(&id)?;
+                    let c = ctx.tenant.company.read();
+                    let doc = c.invoices.get(id).ok_or_else(ApiError::not_found)?;
+                    v2_list(doc.payments.iter(), &q, &["id", "date"])
+                },
+            )
+            .post(
+                |ctx: Ctx,
+                 State(app): State<Arc<AppState>>,
+                 Path(id): Path<String>,
+                 body: Bytes| async move { add_payment(&ctx, &app, &id, &body) },
+            ),
         )
         .route(
             "/2.0/kb_invoice/{id}/payment/{pid}",
-            get(|ctx: Ctx, Path((id, pid)): Path<(String, String)>| async move {
-                let c = ctx.tenant.company.read();
-                Ok::<_, ApiError>(Reply::json(invoice_payment(&c, parse_id(&id)?, parse_id(&pid)?)?))
-            })
-            .delete(|ctx: Ctx, Path((id, pid)): Path<(String, String)>| async move {
-                let (id, pid) = (parse_id(&id)?, parse_id(&pid)?);
-                let mut c = ctx.tenant.company.write();
-                let doc = c.invoices.get_mut(id).ok_or_else(ApiError::not_found)?;
-                let at = doc.payments.iter().position(|p| p.id == pid).ok_or_else(ApiError::not_found)?;
-                let p = doc.payments.remove(at);
-                doc.total_received_payments -= p.value;
-                doc.kb_item_status_id = if doc.total_received_payments.is_zero() { status::INVOICE_PENDING } else { status::INVOICE_PARTIAL };
-                Ok::<_, ApiError>(Reply::success())
-            }),
+            get(
+                |ctx: Ctx, Path((id, pid)): Path<(String, String)>| async move {
+                    let c = ctx.tenant.company.read();
+                    Ok::<_, ApiError>(Reply::json(invoice_payment(
+                        &c,
+                        parse_id(&id)?,
+                        parse_id(&pid)?,
+                    )?))
+                },
+            )
+            .delete(
+                |ctx: Ctx, Path((id, pid)): Path<(String, String)>| async move {
+                    let (id, pid) = (parse_id(&id)?, parse_id(&pid)?);
+                    let mut c = ctx.tenant.company.write();
+                    let doc = c.invoices.get_mut(id).ok_or_else(ApiError::not_found)?;
+                    let at = doc
+                        .payments
+                        .iter()
+                        .position(|p| p.id == pid)
+                        .ok_or_else(ApiError::not_found)?;
+                    let p = doc.payments.remove(at);
+                    doc.total_received_payments -= p.value;
+                    doc.kb_item_status_id = if doc.total_received_payments.is_zero() {
+                        status::INVOICE_PENDING
+                    } else {
+                        status::INVOICE_PARTIAL
+                    };
+                    Ok::<_, ApiError>(Reply::success())
+                },
+            ),
         )
 }
 
@@ -516,17 +702,32 @@ fn add_payment(ctx: &Ctx, app: &AppState, id: &str, body: &[u8]) -> ApiResult {
         bank_account_id: Option<u64>,
         payment_service_id: Option<u64>,
     }
-    let p: NewPayment = serde_json::from_slice(body).map_err(|e| ApiError::unprocessable(format!("Could not save the payment: {e}")))?;
+    let p: NewPayment = serde_json::from_slice(body)
+        .map_err(|e| ApiError::unprocessable(format!("Could not save the payment: {e}")))?;
     let id = parse_id(id)?;
     let now = Stamp(app.clock.now() as i64);
     let mut c = ctx.tenant.company.write();
-    let next = c.invoices.iter().flat_map(|d| d.payments.iter().map(|p| p.id)).max().unwrap_or(0) + 1;
+    let next = c
+        .invoices
+        .iter()
+        .flat_map(|d| d.payments.iter().map(|p| p.id))
+        .max()
+        .unwrap_or(0)
+        + 1;
     let doc = c.invoices.get_mut(id).ok_or_else(ApiError::not_found)?;
-    if !matches!(doc.kb_item_status_id, status::INVOICE_PENDING | status::INVOICE_PARTIAL) {
-        return Err(ApiError::unprocessable("Payments can only be added to open invoices"));
+    if !matches!(
+        doc.kb_item_status_id,
+        status::INVOICE_PENDING | status::INVOICE_PARTIAL
+    ) {
+        return Err(ApiError::unprocessable(
+            "Payments can only be added to open invoices",
+        ));
     }
     if p.value <= Decimal::ZERO || p.value > doc.remaining() {
-        return Err(ApiError::unprocessable(format!("The payment must be between 0 and the remaining {}", doc.remaining())));
+        return Err(ApiError::unprocessable(format!(
+            "The payment must be between 0 and the remaining {}",
+            doc.remaining()
+        )));
     }
     let payment = Payment {
         id: next,
@@ -543,16 +744,36 @@ fn add_payment(ctx: &Ctx, app: &AppState, id: &str, body: &[u8]) -> ApiResult {
         kb_credit_voucher_text: String::new(),
     };
     doc.total_received_payments += p.value;
-    doc.kb_item_status_id = if doc.remaining().is_zero() { status::INVOICE_PAID } else { status::INVOICE_PARTIAL };
+    doc.kb_item_status_id = if doc.remaining().is_zero() {
+        status::INVOICE_PAID
+    } else {
+        status::INVOICE_PARTIAL
+    };
     doc.updated_at = now;
     doc.payments.push(payment.clone());
     Ok(Reply::created(&payment))
 }
 
-fn lookup(path: &'static str, table: fn(&Company) -> &Table<Named>, table_mut: fn(&mut Company) -> &mut Table<Named>, writable: bool) -> Router<Arc<AppState>> {
-    let spec = Spec { table, table_mut, orderable: &["id", "name"], searchable: &["id", "name"], v3: false, etag: false };
+fn lookup(
+    path: &'static str,
+    table: fn(&Company) -> &Table<Named>,
+    table_mut: fn(&mut Company) -> &mut Table<Named>,
+    writable: bool,
+) -> Router<Arc<AppState>> {
+    let spec = Spec {
+        table,
+        table_mut,
+        orderable: &["id", "name"],
+        searchable: &["id", "name"],
+        v3: false,
+        etag: false,
+    };
     let r = read_routes(path, spec);
-    if writable { r.merge(write_routes(path, spec)) } else { r }
+    if writable {
+        r.merge(write_routes(path, spec))
+    } else {
+        r
+    }
 }
 
 /// All 2.0 routes.
@@ -561,12 +782,15 @@ pub fn routes() -> Router<Arc<AppState>> {
     let country = spec!(countries, order: ["id", "name", "name_short"], search: ["id", "name", "name_short", "iso_3166_alpha2"]);
     let language = spec!(languages, order: ["id", "name"], search: ["id", "name", "iso_639_1"]);
     let note = spec!(notes, order: ["id", "event_start"], search: ["id", "event_start", "contact_id", "user_id", "subject", "module_id", "entry_id", "project_id"]);
-    let article = spec!(articles, order: ["id", "intern_name"], search: ["intern_name", "intern_code"]);
-    let project = spec!(projects, order: ["id", "name"], search: ["name", "contact_id", "pr_state_id"]);
+    let article =
+        spec!(articles, order: ["id", "intern_name"], search: ["intern_name", "intern_code"]);
+    let project =
+        spec!(projects, order: ["id", "name"], search: ["name", "contact_id", "pr_state_id"]);
     let timesheet = spec!(timesheets, order: ["id", "date"], search: ["id", "client_service_id", "contact_id", "user_id", "pr_project_id", "status_id", "date"]);
     let client_service = spec!(client_services, order: ["id", "name"], search: ["id", "name"]);
     let accounts = spec!(accounts, order: ["id", "account_no", "name"], search: ["account_no", "fibu_account_group_id", "name", "account_type"]);
-    let account_groups = spec!(account_groups, order: ["id", "account_no", "name"], search: ["account_no", "name"]);
+    let account_groups =
+        spec!(account_groups, order: ["id", "account_no", "name"], search: ["account_no", "name"]);
     let settings = spec!(document_settings, order: ["id"], search: []);
     let contact_spec = contact_spec();
     let _ = contact_spec;
@@ -575,15 +799,50 @@ pub fn routes() -> Router<Arc<AppState>> {
         .merge(contacts())
         .merge(read_routes("/2.0/contact_relation", relation))
         .merge(write_routes("/2.0/contact_relation", relation))
-        .merge(lookup("/2.0/contact_group", |c| &c.contact_groups, |c| &mut c.contact_groups, true))
-        .merge(lookup("/2.0/contact_branch", |c| &c.contact_branches, |c| &mut c.contact_branches, false))
-        .merge(lookup("/2.0/salutation", |c| &c.salutations, |c| &mut c.salutations, true))
+        .merge(lookup(
+            "/2.0/contact_group",
+            |c| &c.contact_groups,
+            |c| &mut c.contact_groups,
+            true,
+        ))
+        .merge(lookup(
+            "/2.0/contact_branch",
+            |c| &c.contact_branches,
+            |c| &mut c.contact_branches,
+            false,
+        ))
+        .merge(lookup(
+            "/2.0/salutation",
+            |c| &c.salutations,
+            |c| &mut c.salutations,
+            true,
+        ))
         .merge(lookup("/2.0/title", |c| &c.titles, |c| &mut c.titles, true))
-        .merge(lookup("/2.0/payment_type", |c| &c.payment_types, |c| &mut c.payment_types, false))
+        .merge(lookup(
+            "/2.0/payment_type",
+            |c| &c.payment_types,
+            |c| &mut c.payment_types,
+            false,
+        ))
         .merge(lookup("/2.0/unit", |c| &c.units, |c| &mut c.units, true))
-        .merge(lookup("/2.0/pr_project_state", |c| &c.project_states, |c| &mut c.project_states, false))
-        .merge(lookup("/2.0/pr_project_type", |c| &c.project_types, |c| &mut c.project_types, false))
-        .merge(lookup("/2.0/timesheet_status", |c| &c.timesheet_statuses, |c| &mut c.timesheet_statuses, false))
+        .merge(lookup(
+            "/2.0/pr_project_state",
+            |c| &c.project_states,
+            |c| &mut c.project_states,
+            false,
+        ))
+        .merge(lookup(
+            "/2.0/pr_project_type",
+            |c| &c.project_types,
+            |c| &mut c.project_types,
+            false,
+        ))
+        .merge(lookup(
+            "/2.0/timesheet_status",
+            |c| &c.timesheet_statuses,
+            |c| &mut c.timesheet_statuses,
+            false,
+        ))
         .merge(read_routes("/2.0/country", country))
         .merge(write_routes("/2.0/country", country))
         .merge(read_routes("/2.0/language", language))

@@ -16,7 +16,9 @@ use super::{AppState, Ctx};
 fn date(q: &Params, name: &str) -> Result<Option<NaiveDate>, ApiError> {
     match q.get(name).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Some).map_err(|_| ApiError::unprocessable(format!("{name} must be a date YYYY-MM-DD"))),
+        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| ApiError::unprocessable(format!("{name} must be a date YYYY-MM-DD"))),
     }
 }
 
@@ -26,23 +28,52 @@ fn stamp(q: &Params, name: &str) -> Result<Option<crate::model::wire::Stamp>, Ap
         Some(s) => crate::model::wire::Stamp::parse_any(s)
             .or_else(|| crate::model::wire::Stamp::parse_v2(&format!("{s} 00:00:00")))
             .map(Some)
-            .ok_or_else(|| ApiError::unprocessable(format!("{name} must be a date-time like 2020-01-24T13:08:01+0000"))),
+            .ok_or_else(|| {
+                ApiError::unprocessable(format!(
+                    "{name} must be a date-time like 2020-01-24T13:08:01+0000"
+                ))
+            }),
     }
 }
 
 fn amount(q: &Params, name: &str) -> Result<Option<Decimal>, ApiError> {
     match q.get(name).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => s.parse().map(Some).map_err(|_| ApiError::unprocessable(format!("{name} must be a number"))),
+        Some(s) => s
+            .parse()
+            .map(Some)
+            .map_err(|_| ApiError::unprocessable(format!("{name} must be a number"))),
     }
 }
 
 fn text_match(q: &Params, name: &str, value: &str) -> bool {
-    q.get(name).filter(|s| !s.is_empty()).is_none_or(|want| value.to_lowercase().contains(&want.to_lowercase()))
+    q.get(name)
+        .filter(|s| !s.is_empty())
+        .is_none_or(|want| value.to_lowercase().contains(&want.to_lowercase()))
 }
 
-const BILL_SORT: &[&str] = &["document_no", "title", "vendor", "bill_date", "due_date", "gross", "net", "pending_amount", "created_at", "status"];
-const EXPENSE_SORT: &[&str] = &["document_no", "title", "vendor", "paid_on", "gross", "net", "created_at", "status"];
+const BILL_SORT: &[&str] = &[
+    "document_no",
+    "title",
+    "vendor",
+    "bill_date",
+    "due_date",
+    "gross",
+    "net",
+    "pending_amount",
+    "created_at",
+    "status",
+];
+const EXPENSE_SORT: &[&str] = &[
+    "document_no",
+    "title",
+    "vendor",
+    "paid_on",
+    "gross",
+    "net",
+    "created_at",
+    "status",
+];
 
 /// All 4.0 routes.
 pub fn routes() -> Router<Arc<AppState>> {
@@ -54,10 +85,12 @@ pub fn routes() -> Router<Arc<AppState>> {
                 let (due_from, due_to) = (date(&q, "due_date_start")?, date(&q, "due_date_end")?);
                 let (gross_min, gross_max) = (amount(&q, "gross_min")?, amount(&q, "gross_max")?);
                 let status = q.get("status").map(|s| s.to_uppercase());
-                if let Some(s) = &status {
-                    if !matches!(s.as_str(), "DRAFTS" | "TODO" | "PAID" | "OVERDUE") {
-                        return Err(ApiError::unprocessable("status must be one of DRAFTS, TODO, PAID, OVERDUE"));
-                    }
+                if let Some(s) = &status
+                    && !matches!(s.as_str(), "DRAFTS" | "TODO" | "PAID" | "OVERDUE")
+                {
+                    return Err(ApiError::unprocessable(
+                        "status must be one of DRAFTS, TODO, PAID, OVERDUE",
+                    ));
                 }
                 let supplier: Option<u64> = q.get("supplier_id").and_then(|s| s.parse().ok());
                 let c = ctx.tenant.company.read();
@@ -73,7 +106,8 @@ pub fn routes() -> Router<Arc<AppState>> {
                         && text_match(&q, "title", &b.title)
                         && text_match(&q, "document_no", &b.document_no)
                         && text_match(&q, "vendor", &b.address.lastname_company)
-                        && q.get("currency_code").is_none_or(|cc| cc.eq_ignore_ascii_case(b.currency_code))
+                        && q.get("currency_code")
+                            .is_none_or(|cc| cc.eq_ignore_ascii_case(b.currency_code))
                         && match status.as_deref() {
                             Some("DRAFTS") => b.status == "DRAFT",
                             Some("TODO") => b.status != "DRAFT" && b.status != "PAID",
@@ -89,7 +123,11 @@ pub fn routes() -> Router<Arc<AppState>> {
             "/4.0/purchase/bills/{id}",
             get(|ctx: Ctx, Path(id): Path<String>| async move {
                 let c = ctx.tenant.company.read();
-                let b = c.bills.iter().find(|b| b.id == id).ok_or_else(ApiError::not_found)?;
+                let b = c
+                    .bills
+                    .iter()
+                    .find(|b| b.id == id)
+                    .ok_or_else(ApiError::not_found)?;
                 Ok::<_, ApiError>(Reply::json(&b.detail(c.today)))
             }),
         )
@@ -109,7 +147,8 @@ pub fn routes() -> Router<Arc<AppState>> {
                         && gross_max.is_none_or(|m| e.gross <= m)
                         && text_match(&q, "title", &e.title)
                         && text_match(&q, "document_no", &e.document_no)
-                        && q.get("currency_code").is_none_or(|cc| cc.eq_ignore_ascii_case(e.currency_code))
+                        && q.get("currency_code")
+                            .is_none_or(|cc| cc.eq_ignore_ascii_case(e.currency_code))
                 });
                 v4_page(rows, &q, EXPENSE_SORT, |e| e.row())
             }),
@@ -118,7 +157,11 @@ pub fn routes() -> Router<Arc<AppState>> {
             "/4.0/expenses/{id}",
             get(|ctx: Ctx, Path(id): Path<String>| async move {
                 let c = ctx.tenant.company.read();
-                let e = c.expenses.iter().find(|e| e.id == id).ok_or_else(ApiError::not_found)?;
+                let e = c
+                    .expenses
+                    .iter()
+                    .find(|e| e.id == id)
+                    .ok_or_else(ApiError::not_found)?;
                 Ok::<_, ApiError>(Reply::json(&e.detail()))
             }),
         )

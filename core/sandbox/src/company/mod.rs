@@ -20,7 +20,8 @@ pub use reference::{CHF, CURRENCY_CODES, EUR};
 pub use simulate::{BLANK_PNG_BASE64, Sim, blank_png};
 
 use crate::model::accounting::{
-    Account, AccountGroup, BankAccount, BusinessYear, CalendarYear, Currency, JournalEntry, ManualEntry, Tax, VatPeriod,
+    Account, AccountGroup, BankAccount, BusinessYear, CalendarYear, Currency, JournalEntry,
+    ManualEntry, Tax, VatPeriod,
 };
 use crate::model::contacts::{AdditionalAddress, Contact, ContactRelation, Country, Language};
 use crate::model::projects::{ClientService, Note, Project, Timesheet};
@@ -217,7 +218,11 @@ impl Company {
 
     /// The CHF value of one EUR on a day (the latest known rate on or before it).
     pub fn eur_rate(&self, day: NaiveDate) -> Decimal {
-        self.eur_rates.range(..=day).next_back().map(|(_, r)| *r).unwrap_or(Decimal::ONE)
+        self.eur_rates
+            .range(..=day)
+            .next_back()
+            .map(|(_, r)| *r)
+            .unwrap_or(Decimal::ONE)
     }
 
     /// Ground truth for tests: row counts per resource and invoice sums.
@@ -226,8 +231,14 @@ impl Company {
         let mut put = |k: &'static str, n: usize| {
             counts.insert(k, n as u64);
         };
-        put("contact", self.contacts.iter().filter(|c| !c.archived).count());
-        put("contact_archived", self.contacts.iter().filter(|c| c.archived).count());
+        put(
+            "contact",
+            self.contacts.iter().filter(|c| !c.archived).count(),
+        );
+        put(
+            "contact_archived",
+            self.contacts.iter().filter(|c| c.archived).count(),
+        );
         put("contact_relation", self.contact_relations.len());
         put("contact_group", self.contact_groups.len());
         put("contact_branch", self.contact_branches.len());
@@ -236,8 +247,14 @@ impl Company {
         put("kb_offer", self.offers.len());
         put("kb_order", self.orders.len());
         put("kb_invoice", self.invoices.len());
-        put("kb_invoice_position", self.invoices.iter().map(|d| d.positions.len()).sum());
-        put("kb_invoice_payment", self.invoices.iter().map(|d| d.payments.len()).sum());
+        put(
+            "kb_invoice_position",
+            self.invoices.iter().map(|d| d.positions.len()).sum(),
+        );
+        put(
+            "kb_invoice_payment",
+            self.invoices.iter().map(|d| d.payments.len()).sum(),
+        );
         put("pr_project", self.projects.len());
         put("timesheet", self.timesheets.len());
         put("note", self.notes.len());
@@ -258,22 +275,38 @@ impl Company {
 
         let mut inv = InvoiceStats::default();
         for d in self.invoices.iter() {
-            let cur = self.currencies.get(d.currency_id).map_or("CHF", |c| c.name.as_str()).to_string();
+            let cur = self
+                .currencies
+                .get(d.currency_id)
+                .map_or("CHF", |c| c.name.as_str())
+                .to_string();
             let st = status_name(d.kb_item_status_id);
             inv.count += 1;
             inv.sum_total += d.total;
-            for bucket in [inv.by_currency.entry(cur).or_default(), inv.by_status.entry(st.into()).or_default()] {
+            for bucket in [
+                inv.by_currency.entry(cur).or_default(),
+                inv.by_status.entry(st.into()).or_default(),
+            ] {
                 bucket.count += 1;
                 bucket.sum_total += d.total;
                 bucket.sum_net += d.total_net;
                 bucket.sum_taxes += d.total_taxes;
                 bucket.sum_paid += d.total_received_payments;
-                if !matches!(d.kb_item_status_id, status::INVOICE_CANCELLED | status::INVOICE_DRAFT) {
+                if !matches!(
+                    d.kb_item_status_id,
+                    status::INVOICE_CANCELLED | status::INVOICE_DRAFT
+                ) {
                     bucket.sum_open += d.remaining();
                 }
             }
         }
-        CompanyStats { name: self.name.clone(), today: self.today, counts, invoices: inv, anomalies: self.anomalies.clone() }
+        CompanyStats {
+            name: self.name.clone(),
+            today: self.today,
+            counts,
+            invoices: inv,
+            anomalies: self.anomalies.clone(),
+        }
     }
 }
 

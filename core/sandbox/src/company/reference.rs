@@ -82,14 +82,26 @@ pub fn languages() -> Table<Language> {
 pub fn named(names: &[&str]) -> Table<Named> {
     let mut t = Table::default();
     for (i, n) in names.iter().enumerate() {
-        t.insert(Named { id: i as u64 + 1, name: (*n).into() });
+        t.insert(Named {
+            id: i as u64 + 1,
+            name: (*n).into(),
+        });
     }
     t
 }
 
 /// `/2.0/salutation`.
 pub fn salutations() -> Table<Named> {
-    named(&["Herr", "Frau", "Familie", "Herr & Frau", "Madame", "Monsieur", "Signora", "Signor"])
+    named(&[
+        "Herr",
+        "Frau",
+        "Familie",
+        "Herr & Frau",
+        "Madame",
+        "Monsieur",
+        "Signora",
+        "Signor",
+    ])
 }
 /// `/2.0/title`.
 pub fn titles() -> Table<Named> {
@@ -97,7 +109,15 @@ pub fn titles() -> Table<Named> {
 }
 /// `/2.0/payment_type`, as recorded.
 pub fn payment_types() -> Table<Named> {
-    named(&["Vorauszahlung", "Barzahlung", "EC Karte", "Rechnung", "Nachnahme", "Kreditkarte", "Bankeinzug/LSV"])
+    named(&[
+        "Vorauszahlung",
+        "Barzahlung",
+        "EC Karte",
+        "Rechnung",
+        "Nachnahme",
+        "Kreditkarte",
+        "Bankeinzug/LSV",
+    ])
 }
 /// `/2.0/unit`.
 pub fn units() -> Table<Named> {
@@ -144,16 +164,36 @@ const CHART: &[(&str, &str, u32, &str)] = &[
     ("1000", "Kasse", 3, "100"),
     ("1020", "Bank CHF", 3, "100"),
     ("1021", "Bank EUR", 3, "100"),
-    ("1100", "Forderungen aus Lieferungen und Leistungen", 3, "110"),
+    (
+        "1100",
+        "Forderungen aus Lieferungen und Leistungen",
+        3,
+        "110",
+    ),
     ("1170", "Vorsteuer Material, Waren, DL - Kl. 4", 3, "117"),
-    ("1171", "Vorsteuer Inv., übr. Betriebsaufwand Kl. 5-8", 3, "117"),
+    (
+        "1171",
+        "Vorsteuer Inv., übr. Betriebsaufwand Kl. 5-8",
+        3,
+        "117",
+    ),
     ("1200", "Handelswaren", 3, "120"),
     ("1300", "Aktive Rechnungsabgrenzung", 3, "130"),
     ("1510", "Mobiliar und Einrichtungen", 3, "150"),
     ("1520", "Büromaschinen, Informatik", 3, "150"),
-    ("2000", "Verbindlichkeiten aus Lieferungen und Leistungen", 4, "200"),
+    (
+        "2000",
+        "Verbindlichkeiten aus Lieferungen und Leistungen",
+        4,
+        "200",
+    ),
     ("2030", "Erhaltene Anzahlungen von Dritten", 4, "200"),
-    ("2200", "Geschuldete Mehrwertsteuer (Umsatzsteuer)", 4, "220"),
+    (
+        "2200",
+        "Geschuldete Mehrwertsteuer (Umsatzsteuer)",
+        4,
+        "220",
+    ),
     ("2201", "Abrechnungskonto MWST", 4, "220"),
     ("2270", "Sozialversicherungen", 4, "220"),
     ("2300", "Passive Rechnungsabgrenzung", 4, "230"),
@@ -194,7 +234,11 @@ const GROUPS: &[(&str, &str, Option<&str>)] = &[
     ("1", "Aktiven", None),
     ("10", "Umlaufvermögen", Some("1")),
     ("100", "Flüssige Mittel", Some("10")),
-    ("110", "Forderungen aus Lieferungen und Leistungen", Some("10")),
+    (
+        "110",
+        "Forderungen aus Lieferungen und Leistungen",
+        Some("10"),
+    ),
     ("117", "Forderungen staatlichen Stellen", Some("10")),
     ("120", "Vorräte", Some("10")),
     ("130", "Aktive Rechnungsabgrenzungen", Some("10")),
@@ -202,7 +246,11 @@ const GROUPS: &[(&str, &str, Option<&str>)] = &[
     ("150", "Mobile Sachanlagen", Some("14")),
     ("2", "Passiven", None),
     ("20", "Kurzfristiges Fremdkapital", Some("2")),
-    ("200", "Verbindlichkeiten aus Lieferungen und Leistungen", Some("20")),
+    (
+        "200",
+        "Verbindlichkeiten aus Lieferungen und Leistungen",
+        Some("20"),
+    ),
     ("220", "Übrige kurzfristige Verbindlichkeiten", Some("20")),
     ("230", "Passive Rechnungsabgrenzungen", Some("20")),
     ("28", "Eigenkapital", Some("2")),
@@ -213,7 +261,11 @@ const GROUPS: &[(&str, &str, Option<&str>)] = &[
     ("340", "Dienstleistungserlös", Some("3")),
     ("360", "Übrige Erlöse", Some("3")),
     ("380", "Erlösminderungen", Some("3")),
-    ("4", "Aufwand für Material, Waren und Dienstleistungen", None),
+    (
+        "4",
+        "Aufwand für Material, Waren und Dienstleistungen",
+        None,
+    ),
     ("420", "Handelswarenaufwand", Some("4")),
     ("440", "Aufwand für bezogene Dienstleistungen", Some("4")),
     ("5", "Personalaufwand", None),
@@ -241,7 +293,12 @@ const ACCOUNT_BASE: u64 = 89;
 /// The chart of accounts and its groups.
 pub fn chart(seed: u64) -> (Table<AccountGroup>, Table<Account>) {
     let mut groups = Table::default();
-    let group_id = |no: &str| GROUPS.iter().position(|g| g.0 == no).map(|i| GROUP_BASE + i as u64);
+    let group_id = |no: &str| {
+        GROUPS
+            .iter()
+            .position(|g| g.0 == no)
+            .map(|i| GROUP_BASE + i as u64)
+    };
     for (i, (no, name, parent)) in GROUPS.iter().enumerate() {
         let id = GROUP_BASE + i as u64;
         groups.insert(AccountGroup {
@@ -274,30 +331,213 @@ pub fn chart(seed: u64) -> (Table<AccountGroup>, Table<Account>) {
 
 /// The id of the account with this number.
 pub fn account_id(no: &str) -> u64 {
-    CHART.iter().position(|a| a.0 == no).map_or(ACCOUNT_BASE, |i| ACCOUNT_BASE + i as u64)
+    CHART
+        .iter()
+        .position(|a| a.0 == no)
+        .map_or(ACCOUNT_BASE, |i| ACCOUNT_BASE + i as u64)
 }
 
 /// One VAT code: id, code, digit, type, rate, account no, active, from year, to year, label.
-type TaxRow = (u64, &'static str, &'static str, &'static str, &'static str, &'static str, Option<i32>, Option<i32>, &'static str);
+type TaxRow = (
+    u64,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<i32>,
+    Option<i32>,
+    &'static str,
+);
 
 const TAXES: &[TaxRow] = &[
-    (1, "UN77", "302", "sales_tax", "7.7", "2200", Some(2018), Some(2023), "Revenue (NS)"),
-    (2, "UR25", "312", "sales_tax", "2.5", "2200", Some(2018), Some(2023), "Revenue (RS)"),
-    (3, "US37", "342", "sales_tax", "3.7", "2200", Some(2018), Some(2023), "Revenue (SS)"),
-    (4, "ULA", "221", "not_taxable_turnover", "0", "2200", None, None, "Leistungen im Ausland"),
-    (6, "UNO", "230", "not_taxable_turnover", "0", "2200", None, None, "Exempt revenue "),
-    (7, "V00", "000", "pre_tax_investment", "0", "1171", None, None, "No VAT"),
-    (8, "U00", "000", "sales_tax", "0", "2200", None, None, "No VAT"),
-    (14, "UN81", "303", "sales_tax", "8.1", "2200", Some(2024), None, "Revenue (NS)"),
-    (15, "UR26", "313", "sales_tax", "2.6", "2200", Some(2024), None, "Revenue (RS)"),
-    (16, "US38", "343", "sales_tax", "3.8", "2200", Some(2024), None, "Revenue (SS)"),
-    (20, "VM26", "400", "pre_tax_material", "2.6", "1170", Some(2024), None, "Mat/SV (RS)"),
-    (21, "VM81", "400", "pre_tax_material", "8.1", "1170", Some(2024), None, "Mat/SV (NS)"),
-    (23, "VB26", "405", "pre_tax_investment", "2.6", "1171", Some(2024), None, "Inv/BA (RS)"),
-    (24, "VB81", "405", "pre_tax_investment", "8.1", "1171", Some(2024), None, "Inv/BA (NS)"),
-    (29, "VM77", "400", "pre_tax_material", "7.7", "1170", Some(2018), Some(2023), "Mat/SV (NS)"),
-    (30, "VM25", "400", "pre_tax_material", "2.5", "1170", Some(2018), Some(2023), "Mat/SV (RS)"),
-    (31, "VB77", "405", "pre_tax_investment", "7.7", "1171", Some(2018), Some(2023), "Inv/BA (NS)"),
+    (
+        1,
+        "UN77",
+        "302",
+        "sales_tax",
+        "7.7",
+        "2200",
+        Some(2018),
+        Some(2023),
+        "Revenue (NS)",
+    ),
+    (
+        2,
+        "UR25",
+        "312",
+        "sales_tax",
+        "2.5",
+        "2200",
+        Some(2018),
+        Some(2023),
+        "Revenue (RS)",
+    ),
+    (
+        3,
+        "US37",
+        "342",
+        "sales_tax",
+        "3.7",
+        "2200",
+        Some(2018),
+        Some(2023),
+        "Revenue (SS)",
+    ),
+    (
+        4,
+        "ULA",
+        "221",
+        "not_taxable_turnover",
+        "0",
+        "2200",
+        None,
+        None,
+        "Leistungen im Ausland",
+    ),
+    (
+        6,
+        "UNO",
+        "230",
+        "not_taxable_turnover",
+        "0",
+        "2200",
+        None,
+        None,
+        "Exempt revenue ",
+    ),
+    (
+        7,
+        "V00",
+        "000",
+        "pre_tax_investment",
+        "0",
+        "1171",
+        None,
+        None,
+        "No VAT",
+    ),
+    (
+        8,
+        "U00",
+        "000",
+        "sales_tax",
+        "0",
+        "2200",
+        None,
+        None,
+        "No VAT",
+    ),
+    (
+        14,
+        "UN81",
+        "303",
+        "sales_tax",
+        "8.1",
+        "2200",
+        Some(2024),
+        None,
+        "Revenue (NS)",
+    ),
+    (
+        15,
+        "UR26",
+        "313",
+        "sales_tax",
+        "2.6",
+        "2200",
+        Some(2024),
+        None,
+        "Revenue (RS)",
+    ),
+    (
+        16,
+        "US38",
+        "343",
+        "sales_tax",
+        "3.8",
+        "2200",
+        Some(2024),
+        None,
+        "Revenue (SS)",
+    ),
+    (
+        20,
+        "VM26",
+        "400",
+        "pre_tax_material",
+        "2.6",
+        "1170",
+        Some(2024),
+        None,
+        "Mat/SV (RS)",
+    ),
+    (
+        21,
+        "VM81",
+        "400",
+        "pre_tax_material",
+        "8.1",
+        "1170",
+        Some(2024),
+        None,
+        "Mat/SV (NS)",
+    ),
+    (
+        23,
+        "VB26",
+        "405",
+        "pre_tax_investment",
+        "2.6",
+        "1171",
+        Some(2024),
+        None,
+        "Inv/BA (RS)",
+    ),
+    (
+        24,
+        "VB81",
+        "405",
+        "pre_tax_investment",
+        "8.1",
+        "1171",
+        Some(2024),
+        None,
+        "Inv/BA (NS)",
+    ),
+    (
+        29,
+        "VM77",
+        "400",
+        "pre_tax_material",
+        "7.7",
+        "1170",
+        Some(2018),
+        Some(2023),
+        "Mat/SV (NS)",
+    ),
+    (
+        30,
+        "VM25",
+        "400",
+        "pre_tax_material",
+        "2.5",
+        "1170",
+        Some(2018),
+        Some(2023),
+        "Mat/SV (RS)",
+    ),
+    (
+        31,
+        "VB77",
+        "405",
+        "pre_tax_investment",
+        "7.7",
+        "1171",
+        Some(2018),
+        Some(2023),
+        "Inv/BA (NS)",
+    ),
 ];
 
 /// `/3.0/taxes`: the Swiss VAT codes. Codes ending their validity in 2023 are inactive from 2024.
@@ -356,8 +596,20 @@ pub fn input_tax(reduced: bool, date: NaiveDate) -> (u64, Decimal) {
 /// `/3.0/currencies`: CHF (rounded to 5 Rappen) and the usual foreign currencies.
 pub fn currencies() -> Table<Currency> {
     let mut t = Table::default();
-    for (i, (name, rf)) in [("CHF", "0.05"), ("EUR", "0.01"), ("USD", "0.01"), ("GBP", "0.01")].iter().enumerate() {
-        t.insert(Currency { id: i as u64 + 1, name: (*name).into(), round_factor: dec(rf) });
+    for (i, (name, rf)) in [
+        ("CHF", "0.05"),
+        ("EUR", "0.01"),
+        ("USD", "0.01"),
+        ("GBP", "0.01"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        t.insert(Currency {
+            id: i as u64 + 1,
+            name: (*name).into(),
+            round_factor: dec(rf),
+        });
     }
     t
 }
@@ -368,8 +620,9 @@ pub const EUR: u64 = 2;
 
 /// ISO 4217 codes offered by `/3.0/currencies/codes`.
 pub const CURRENCY_CODES: &[&str] = &[
-    "AED", "AUD", "BGN", "BRL", "CAD", "CHF", "CNY", "CZK", "DKK", "EUR", "GBP", "HKD", "HUF", "ILS", "INR", "JPY",
-    "KRW", "MXN", "NOK", "NZD", "PLN", "RON", "SEK", "SGD", "THB", "TRY", "USD", "ZAR",
+    "AED", "AUD", "BGN", "BRL", "CAD", "CHF", "CNY", "CZK", "DKK", "EUR", "GBP", "HKD", "HUF",
+    "ILS", "INR", "JPY", "KRW", "MXN", "NOK", "NZD", "PLN", "RON", "SEK", "SGD", "THB", "TRY",
+    "USD", "ZAR",
 ];
 
 /// `/2.0/kb_item_setting`, as recorded for a Swiss company.

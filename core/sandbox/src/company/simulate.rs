@@ -9,15 +9,21 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::reference::{self as refdata, CHF, EUR, GERMANY, GROUP_CUSTOMERS, GROUP_SUPPLIERS, SWITZERLAND, account_id};
+use super::reference::{
+    self as refdata, CHF, EUR, GERMANY, GROUP_CUSTOMERS, GROUP_SUPPLIERS, SWITZERLAND, account_id,
+};
 use super::swiss::{self, ArticleKind, Lang, Place};
 use super::{Anomaly, Changes, Company, CompanySpec, RecordId};
 use crate::model::Table;
-use crate::model::accounting::{BankAccount, BusinessYear, CalendarYear, EntryLine, JournalEntry, ManualEntry, VatPeriod};
+use crate::model::accounting::{
+    BankAccount, BusinessYear, CalendarYear, EntryLine, JournalEntry, ManualEntry, VatPeriod,
+};
 use crate::model::contacts::{AdditionalAddress, Contact, ContactRelation};
 use crate::model::projects::{ClientService, Note, Project, Timesheet, Tracking};
 use crate::model::purchase::{Bill, BillLine, Expense, PartyAddress};
-use crate::model::sales::{Article, DocKind, Payment, Position, PositionKind, SalesDoc, TaxLine, status};
+use crate::model::sales::{
+    Article, DocKind, Payment, Position, PositionKind, SalesDoc, TaxLine, status,
+};
 use crate::model::system::{CompanyProfile, FileRecord, User};
 use crate::model::wire::{Stamp, splitmix, uuid_for};
 
@@ -74,6 +80,7 @@ pub struct Sim {
     seed: u64,
     start: NaiveDate,
     clients: Vec<Client>,
+    client_by_contact: std::collections::HashMap<u64, usize>,
     suppliers: Vec<Supplier>,
     schedule: BTreeMap<NaiveDate, Vec<Event>>,
     per_weight: f64,
@@ -97,6 +104,7 @@ pub struct Sim {
 }
 
 const BURST_FACTOR: f64 = 4.0;
+const MAX_WEIGHT: f64 = 40.0;
 const SPIKE_FACTOR: u32 = 30;
 
 fn d(s: &str) -> Decimal {
@@ -108,13 +116,22 @@ fn day_weight(day: NaiveDate, start: NaiveDate, burst: (NaiveDate, NaiveDate)) -
         return 0.0;
     }
     // Holidays when Swiss SMEs are closed.
-    if (day.month() == 12 && day.day() >= 24) || (day.month() == 1 && day.day() <= 2) || (day.month() == 8 && day.day() == 1) {
+    if (day.month() == 12 && day.day() >= 24)
+        || (day.month() == 1 && day.day() <= 2)
+        || (day.month() == 8 && day.day() == 1)
+    {
         return 0.0;
     }
-    const SEASON: [f64; 12] = [0.85, 0.95, 1.1, 1.0, 1.05, 1.05, 0.75, 0.7, 1.1, 1.1, 1.15, 1.2];
+    const SEASON: [f64; 12] = [
+        0.85, 0.95, 1.1, 1.0, 1.05, 1.05, 0.75, 0.7, 1.1, 1.1, 1.15, 1.2,
+    ];
     let years = (day - start).num_days() as f64 / 365.25;
     let trend = 1.0 + 0.12 * years;
-    let burst = if day >= burst.0 && day <= burst.1 { BURST_FACTOR } else { 1.0 };
+    let burst = if day >= burst.0 && day <= burst.1 {
+        BURST_FACTOR
+    } else {
+        1.0
+    };
     SEASON[day.month0() as usize] * trend * burst
 }
 
@@ -123,7 +140,8 @@ fn round_to(v: Decimal, step: Decimal) -> Decimal {
     if step.is_zero() {
         return v;
     }
-    ((v / step).round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero) * step).round_dp(2)
+    ((v / step).round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero) * step)
+        .round_dp(2)
 }
 
 fn cents(v: Decimal) -> Decimal {
@@ -143,7 +161,12 @@ impl Sim {
     fn stamp_on(&mut self, day: NaiveDate) -> Stamp {
         let secs = self.rng.random_range(7 * 3600 + 30 * 60..18 * 3600);
         let time = NaiveTime::from_num_seconds_from_midnight_opt(secs, 0).unwrap_or_default();
-        Stamp(Zurich.from_local_datetime(&day.and_time(time)).earliest().map_or(0, |t| t.timestamp()))
+        Stamp(
+            Zurich
+                .from_local_datetime(&day.and_time(time))
+                .earliest()
+                .map_or(0, |t| t.timestamp()),
+        )
     }
 
     fn schedule(&mut self, day: NaiveDate, ev: Event) {
@@ -170,14 +193,23 @@ impl Sim {
 }
 
 fn midnight(day: NaiveDate) -> Stamp {
-    Stamp(Zurich.from_local_datetime(&day.and_time(NaiveTime::MIN)).earliest().map_or(0, |t| t.timestamp()))
+    Stamp(
+        Zurich
+            .from_local_datetime(&day.and_time(NaiveTime::MIN))
+            .earliest()
+            .map_or(0, |t| t.timestamp()),
+    )
 }
 
 /// Generates a company from its spec.
 pub fn generate(spec: &CompanySpec) -> Company {
     let seed = splitmix(spec.seed);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let lang = if rng.random_bool(0.75) { Lang::De } else { Lang::Fr };
+    let lang = if rng.random_bool(0.75) {
+        Lang::De
+    } else {
+        Lang::Fr
+    };
     let start = spec.start;
     let today = spec.today.max(start);
 
@@ -186,17 +218,25 @@ pub fn generate(spec: &CompanySpec) -> Company {
     let burst = (burst_start, burst_start + Duration::days(6));
     let spike_day = today - Duration::days(rng.random_range(60..120));
 
-    let history_weight: f64 = start.iter_days().take_while(|x| *x <= today).map(|x| day_weight(x, start, burst)).sum();
+    let history_weight: f64 = start
+        .iter_days()
+        .take_while(|x| *x <= today)
+        .map(|x| day_weight(x, start, burst))
+        .sum();
     let per_weight = spec.invoices as f64 / history_weight.max(1.0);
 
     let (account_groups, accounts) = refdata::chart(seed);
-    let article_text = swiss::ARTICLES.iter().map(|a| Arc::<str>::from(a.name)).collect();
+    let article_text = swiss::ARTICLES
+        .iter()
+        .map(|a| Arc::<str>::from(a.name))
+        .collect();
     let unit_names = swiss::UNITS.iter().map(|u| Arc::<str>::from(*u)).collect();
     let sim = Sim {
         rng,
         seed,
         start,
         clients: Vec::new(),
+        client_by_contact: std::collections::HashMap::new(),
         suppliers: Vec::new(),
         schedule: BTreeMap::new(),
         per_weight,
@@ -206,7 +246,9 @@ pub fn generate(spec: &CompanySpec) -> Company {
         next_payment: 1,
         next_bill_seq: 1,
         doc_numbers: [0; 3],
-        header: Arc::from("Wir danken Ihnen für Ihren Auftrag und stellen Ihnen folgende Leistungen in Rechnung:"),
+        header: Arc::from(
+            "Wir danken Ihnen für Ihren Auftrag und stellen Ihnen folgende Leistungen in Rechnung:",
+        ),
         footer: Arc::from("Zahlbar innert 30 Tagen netto.<br/>Freundliche Grüsse"),
         article_text,
         unit_names,
@@ -324,8 +366,7 @@ fn placeholder_profile() -> CompanyProfile {
 }
 
 /// A 1×1 transparent PNG: the logo and avatar bexio returns when none was uploaded.
-pub const BLANK_PNG_BASE64: &str =
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+pub const BLANK_PNG_BASE64: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
 
 fn slug(s: &str) -> String {
     s.chars()
@@ -361,10 +402,28 @@ fn setup(c: &mut Company, lang: Lang, start: NaiveDate) {
         postcode: Some(place.postcode.into()),
         city: Some(place.city.into()),
         mail: Some(format!("info@{domain}")),
-        phone_fixed: Some(format!("+41 {} {} {} {}", s.rng.random_range(21..91), s.rng.random_range(200..999), s.rng.random_range(10..99), s.rng.random_range(10..99))),
+        phone_fixed: Some(format!(
+            "+41 {} {} {} {}",
+            s.rng.random_range(21..91),
+            s.rng.random_range(200..999),
+            s.rng.random_range(10..99),
+            s.rng.random_range(10..99)
+        )),
         url: Some(format!("https://www.{domain}")),
-        mwst_nr: Some(format!("CHE-{:03}.{:03}.{:03} MWST", s.rng.random_range(100..999), s.rng.random_range(100..999), s.rng.random_range(100..999))),
-        trade_register_nr: Some(format!("CH-{:03}.{}.{:03}.{:03}-{}", s.rng.random_range(20..670), s.rng.random_range(3..4), s.rng.random_range(100..999), s.rng.random_range(100..999), s.rng.random_range(1..9))),
+        mwst_nr: Some(format!(
+            "CHE-{:03}.{:03}.{:03} MWST",
+            s.rng.random_range(100..999),
+            s.rng.random_range(100..999),
+            s.rng.random_range(100..999)
+        )),
+        trade_register_nr: Some(format!(
+            "CH-{:03}.{}.{:03}.{:03}-{}",
+            s.rng.random_range(20..670),
+            s.rng.random_range(3..4),
+            s.rng.random_range(100..999),
+            s.rng.random_range(100..999),
+            s.rng.random_range(1..9)
+        )),
         logo_base64: BLANK_PNG_BASE64.into(),
         ..placeholder_profile()
     };
@@ -375,7 +434,11 @@ fn setup(c: &mut Company, lang: Lang, start: NaiveDate) {
     for id in 1..=u64::from(n_users) {
         let female = s.chance(0.45);
         let first = *s.pick(swiss::first_names(lang, female));
-        let last = if id == 1 { family } else { *s.pick(swiss::last_names(lang)) };
+        let last = if id == 1 {
+            family
+        } else {
+            *s.pick(swiss::last_names(lang))
+        };
         c.users.insert(User {
             id,
             salutation_type: if female { "female" } else { "male" }.into(),
@@ -390,7 +453,11 @@ fn setup(c: &mut Company, lang: Lang, start: NaiveDate) {
     // Bank accounts: CHF for everything, EUR for euro clients.
     let bank_city = place.city;
     for (id, cur, no, name) in [(1, CHF, "1020", "Bank CHF"), (2, EUR, "1021", "Bank EUR")] {
-        let iban = format!("CH{:02}0070{:013}", s.rng.random_range(10..99), s.rng.random_range(1_000_000_000u64..9_999_999_999_999));
+        let iban = format!(
+            "CH{:02}0070{:013}",
+            s.rng.random_range(10..99),
+            s.rng.random_range(1_000_000_000u64..9_999_999_999_999)
+        );
         c.bank_accounts.insert(BankAccount {
             id,
             uuid: uuid_for(s.seed ^ 0xBA4C, id).to_string(),
@@ -415,7 +482,13 @@ fn setup(c: &mut Company, lang: Lang, start: NaiveDate) {
             esr_payment_for_text: String::new(),
             esr_in_favour_of_text: String::new(),
             invoice_mode: if cur == CHF { "qr_invoice" } else { "none" }.into(),
-            qr_invoice_iban: (cur == CHF).then(|| format!("CH{:02}3000{:013}", s.rng.random_range(10..99), s.rng.random_range(1_000_000_000u64..9_999_999_999_999))),
+            qr_invoice_iban: (cur == CHF).then(|| {
+                format!(
+                    "CH{:02}3000{:013}",
+                    s.rng.random_range(10..99),
+                    s.rng.random_range(1_000_000_000u64..9_999_999_999_999)
+                )
+            }),
             kind: "bank".into(),
             bank_nr: "ZKBKCHZZ80A".into(),
         });
@@ -424,7 +497,8 @@ fn setup(c: &mut Company, lang: Lang, start: NaiveDate) {
     // Articles.
     for (i, a) in swiss::ARTICLES.iter().enumerate() {
         let id = i as u64 + 1;
-        let (tax, _) = refdata::sales_tax(a.vat, NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or(start));
+        let (tax, _) =
+            refdata::sales_tax(a.vat, NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or(start));
         let product = a.kind == ArticleKind::Product;
         let sale = d(a.sale_price);
         let purchase = a.purchase_price.map(d);
@@ -451,7 +525,11 @@ fn setup(c: &mut Company, lang: Lang, start: NaiveDate) {
             is_stock: product,
             stock_id: product.then_some(1),
             stock_place_id: product.then_some(1),
-            stock_nr: if product { s.rng.random_range(0..40) } else { 0 },
+            stock_nr: if product {
+                s.rng.random_range(0..40)
+            } else {
+                0
+            },
             stock_min_nr: if product { 2 } else { 0 },
             stock_reserved_nr: 0,
             stock_available_nr: 0,
@@ -474,19 +552,32 @@ fn setup(c: &mut Company, lang: Lang, start: NaiveDate) {
         a.stock_available_nr = a.stock_nr;
     }
 
-    for (i, (name, billable)) in [("Beratung", true), ("Installation", true), ("Support", true), ("Projektleitung", true), ("Administration", false), ("Weiterbildung", false)].iter().enumerate() {
+    for (i, (name, billable)) in [
+        ("Beratung", true),
+        ("Installation", true),
+        ("Support", true),
+        ("Projektleitung", true),
+        ("Administration", false),
+        ("Weiterbildung", false),
+    ]
+    .iter()
+    .enumerate()
+    {
         let id = i as u64 + 1;
         c.client_services.insert(ClientService {
             id,
             name: (*name).into(),
             default_is_billable: *billable,
-            default_price_per_hour: billable.then(|| d(["165.00", "140.00", "150.00", "185.00"][i % 4])),
+            default_price_per_hour: billable
+                .then(|| d(["165.00", "140.00", "150.00", "185.00"][i % 4])),
             account_id: billable.then(|| account_id("3400")),
         });
     }
 
     // Suppliers.
-    let n_suppliers = swiss::SUPPLIERS.len().min(12 + (c.sim.contacts_target as usize / 200));
+    let n_suppliers = swiss::SUPPLIERS
+        .len()
+        .min(12 + (c.sim.contacts_target as usize / 200));
     for &(name, title) in swiss::SUPPLIERS.iter().take(n_suppliers) {
         let account_no = supplier_account(title);
         let id = new_company_contact(c, start, Some(name), GROUP_SUPPLIERS);
@@ -547,14 +638,20 @@ fn setup(c: &mut Company, lang: Lang, start: NaiveDate) {
 /// The bytes of a 1×1 PNG.
 pub fn blank_png() -> Vec<u8> {
     use base64::Engine;
-    base64::engine::general_purpose::STANDARD.decode(BLANK_PNG_BASE64).unwrap_or_default()
+    base64::engine::general_purpose::STANDARD
+        .decode(BLANK_PNG_BASE64)
+        .unwrap_or_default()
 }
 
 fn supplier_account(title: &str) -> &'static str {
     let t = title.to_lowercase();
     if t.contains("miete") || t.contains("büro") && t.contains("raum") {
         "6000"
-    } else if t.contains("telefon") || t.contains("internet") || t.contains("porto") || t.contains("post") {
+    } else if t.contains("telefon")
+        || t.contains("internet")
+        || t.contains("porto")
+        || t.contains("post")
+    {
         "6510"
     } else if t.contains("versicherung") {
         "6300"
@@ -562,7 +659,11 @@ fn supplier_account(title: &str) -> &'static str {
         "6400"
     } else if t.contains("hardware") || t.contains("ware") || t.contains("distribution") {
         "4200"
-    } else if t.contains("software") || t.contains("lizenz") || t.contains("cloud") || t.contains("hosting") {
+    } else if t.contains("software")
+        || t.contains("lizenz")
+        || t.contains("cloud")
+        || t.contains("hosting")
+    {
         "6570"
     } else if t.contains("werbung") || t.contains("marketing") || t.contains("inserat") {
         "6600"
@@ -584,7 +685,10 @@ fn new_company_contact(c: &mut Company, day: NaiveDate, name: Option<&str>, grou
     let family = *s.pick(swiss::last_names(place.lang));
     let name = match name {
         Some(n) => n.to_string(),
-        None => s.pick(swiss::company_templates(place.lang)).replace("{name}", family).replace("{city}", place.city),
+        None => s
+            .pick(swiss::company_templates(place.lang))
+            .replace("{name}", family)
+            .replace("{city}", place.city),
     };
     let street = *s.pick(swiss::streets(place.lang));
     let house = s.rng.random_range(1..150).to_string();
@@ -611,7 +715,13 @@ fn new_company_contact(c: &mut Company, day: NaiveDate, name: Option<&str>, grou
         country_id: Some(SWITZERLAND),
         mail: Some(format!("info@{domain}")),
         mail_second: Some(String::new()),
-        phone_fixed: Some(format!("+41 {} {} {} {}", s.rng.random_range(21..91), s.rng.random_range(200..999), s.rng.random_range(10..99), s.rng.random_range(10..99))),
+        phone_fixed: Some(format!(
+            "+41 {} {} {} {}",
+            s.rng.random_range(21..91),
+            s.rng.random_range(200..999),
+            s.rng.random_range(10..99),
+            s.rng.random_range(10..99)
+        )),
         phone_fixed_second: Some(String::new()),
         phone_mobile: Some(String::new()),
         fax: Some(String::new()),
@@ -632,7 +742,13 @@ fn new_company_contact(c: &mut Company, day: NaiveDate, name: Option<&str>, grou
     id
 }
 
-fn new_person(c: &mut Company, day: NaiveDate, lang: Lang, place: &Place, company: Option<&str>) -> u64 {
+fn new_person(
+    c: &mut Company,
+    day: NaiveDate,
+    lang: Lang,
+    place: &Place,
+    company: Option<&str>,
+) -> u64 {
     let s = &mut c.sim;
     let female = s.chance(0.5);
     let first = *s.pick(swiss::first_names(lang, female));
@@ -642,10 +758,19 @@ fn new_person(c: &mut Company, day: NaiveDate, lang: Lang, place: &Place, compan
     let id = c.contacts.next_id();
     let stamp = s.stamp_on(day);
     let mail = match company {
-        Some(co) => format!("{}.{}@{}.ch", slug(first), slug(last), slug(co).chars().take(18).collect::<String>()),
+        Some(co) => format!(
+            "{}.{}@{}.ch",
+            slug(first),
+            slug(last),
+            slug(co).chars().take(18).collect::<String>()
+        ),
         None => format!("{}.{}@bluewin.ch", slug(first), slug(last)),
     };
-    let birthday = NaiveDate::from_ymd_opt(s.rng.random_range(1950..2000), s.rng.random_range(1..=12), s.rng.random_range(1..=28));
+    let birthday = NaiveDate::from_ymd_opt(
+        s.rng.random_range(1950..2000),
+        s.rng.random_range(1..=12),
+        s.rng.random_range(1..=28),
+    );
     let salutation = match (lang, female) {
         (Lang::De, false) => 1,
         (Lang::De, true) => 2,
@@ -675,7 +800,13 @@ fn new_person(c: &mut Company, day: NaiveDate, lang: Lang, place: &Place, compan
         mail_second: Some(String::new()),
         phone_fixed: Some(String::new()),
         phone_fixed_second: Some(String::new()),
-        phone_mobile: Some(format!("+41 7{} {} {} {}", s.rng.random_range(6..10), s.rng.random_range(200..999), s.rng.random_range(10..99), s.rng.random_range(10..99))),
+        phone_mobile: Some(format!(
+            "+41 7{} {} {} {}",
+            s.rng.random_range(6..10),
+            s.rng.random_range(200..999),
+            s.rng.random_range(10..99),
+            s.rng.random_range(10..99)
+        )),
         fax: Some(String::new()),
         url: Some(String::new()),
         skype_name: Some(String::new()),
@@ -698,11 +829,15 @@ fn new_client(c: &mut Company, day: NaiveDate) {
     let is_company = c.sim.chance(0.75);
     let (contact_id, lang) = if is_company {
         let id = new_company_contact(c, day, None, GROUP_CUSTOMERS);
-        let lang = c.contacts.get(id).and_then(|x| x.language_id).map_or(Lang::De, |l| match l {
-            2 => Lang::Fr,
-            3 => Lang::It,
-            _ => Lang::De,
-        });
+        let lang = c
+            .contacts
+            .get(id)
+            .and_then(|x| x.language_id)
+            .map_or(Lang::De, |l| match l {
+                2 => Lang::Fr,
+                3 => Lang::It,
+                _ => Lang::De,
+            });
         (id, lang)
     } else {
         let place = c.sim.place();
@@ -711,7 +846,11 @@ fn new_client(c: &mut Company, day: NaiveDate) {
     let mut persons = Vec::new();
     if is_company {
         let n = c.sim.rng.random_range(0..=2);
-        let company_name = c.contacts.get(contact_id).map(|x| x.name_1.clone()).unwrap_or_default();
+        let company_name = c
+            .contacts
+            .get(contact_id)
+            .map(|x| x.name_1.clone())
+            .unwrap_or_default();
         let place = *c.sim.place();
         for _ in 0..n {
             let pid = new_person(c, day, lang, &place, Some(&company_name));
@@ -722,10 +861,17 @@ fn new_client(c: &mut Company, day: NaiveDate) {
                 id: rid,
                 contact_id,
                 contact_sub_id: pid,
-                description: ["Geschäftsführer", "Buchhaltung", "Einkauf", "IT-Verantwortliche/r"][rid as usize % 4].into(),
+                description: [
+                    "Geschäftsführer",
+                    "Buchhaltung",
+                    "Einkauf",
+                    "IT-Verantwortliche/r",
+                ][rid as usize % 4]
+                    .into(),
                 updated_at: stamp,
             });
-            c.sim.log(|l| l.created("contact_relation", RecordId::Num(rid)));
+            c.sim
+                .log(|l| l.created("contact_relation", RecordId::Num(rid)));
         }
         if c.sim.chance(0.1) {
             let aid = c.additional_addresses.next_id();
@@ -757,10 +903,20 @@ fn new_client(c: &mut Company, day: NaiveDate) {
     };
     // Pareto-like weights: a few clients bring most of the revenue.
     let u: f64 = s.rng.random_range(0.02..1.0);
-    let weight = u.powf(-0.9).min(40.0) * if is_company { 1.0 } else { 0.3 };
-    let size = if is_company { (0.5 + weight / 6.0).min(4.0) } else { 0.4 };
-    let until = s.chance(0.12).then(|| day + Duration::days(s.rng.random_range(200..1000)));
-    let currency_id = if is_company && s.chance(0.06) { EUR } else { CHF };
+    let weight = u.powf(-0.9).min(MAX_WEIGHT) * if is_company { 1.0 } else { 0.3 };
+    let size = if is_company {
+        (0.5 + weight / 6.0).min(4.0)
+    } else {
+        0.4
+    };
+    let until = s
+        .chance(0.12)
+        .then(|| day + Duration::days(s.rng.random_range(200..1000)));
+    let currency_id = if is_company && s.chance(0.06) {
+        EUR
+    } else {
+        CHF
+    };
     if currency_id == EUR {
         // Euro clients are across the border.
         if let Some(ct) = c.contacts.get_mut(contact_id) {
@@ -772,7 +928,8 @@ fn new_client(c: &mut Company, day: NaiveDate) {
         format!(
             "{}\n{}\n{} {}",
             match &ct.name_2 {
-                Some(n2) if ct.contact_type_id == 2 && !n2.is_empty() => format!("{} {}", n2, ct.name_1),
+                Some(n2) if ct.contact_type_id == 2 && !n2.is_empty() =>
+                    format!("{} {}", n2, ct.name_1),
                 _ => ct.name_1.clone(),
             },
             ct.address.clone().unwrap_or_default(),
@@ -782,6 +939,7 @@ fn new_client(c: &mut Company, day: NaiveDate) {
     }));
     let services_share = s.rng.random_range(0.2..0.9);
     let vip = weight > 8.0;
+    s.client_by_contact.insert(contact_id, s.clients.len());
     s.clients.push(Client {
         contact_id,
         weight,
@@ -798,23 +956,29 @@ fn new_client(c: &mut Company, day: NaiveDate) {
     });
 }
 
+/// Picks an active client with probability proportional to its weight (rejection sampling, so
+/// the cost does not grow with the number of clients).
 fn active_client(c: &mut Company, day: NaiveDate) -> usize {
     let s = &mut c.sim;
-    let total: f64 = s.clients.iter().filter(|cl| cl.until.is_none_or(|u| u > day)).map(|cl| cl.weight).sum();
-    if total <= 0.0 {
+    let n = s.clients.len();
+    if n == 0 {
         return 0;
     }
-    let mut x = s.rng.random_range(0.0..total);
-    for (i, cl) in s.clients.iter().enumerate() {
+    for _ in 0..10_000 {
+        let i = s.rng.random_range(0..n);
+        let cl = &s.clients[i];
         if cl.until.is_some_and(|u| u <= day) {
             continue;
         }
-        if x < cl.weight {
+        if s.rng.random_range(0.0..MAX_WEIGHT) < cl.weight {
             return i;
         }
-        x -= cl.weight;
     }
-    s.clients.len().saturating_sub(1)
+    // Practically unreachable: fall back to any active client.
+    s.clients
+        .iter()
+        .position(|cl| cl.until.is_none_or(|u| u > day))
+        .unwrap_or(0)
 }
 
 /// Builds the positions of a new document for a client.
@@ -836,7 +1000,10 @@ fn make_positions(c: &mut Company, client: usize, day: NaiveDate, factor: u32) -
             account_id: None,
             tax_id: None,
             tax_value: Decimal::ZERO,
-            text: Arc::from(format!("Gemäss Offerte vom {}", (day - Duration::days(14)).format("%d.%m.%Y"))),
+            text: Arc::from(format!(
+                "Gemäss Offerte vom {}",
+                (day - Duration::days(14)).format("%d.%m.%Y")
+            )),
             unit_price: Decimal::ZERO,
             discount_in_percent: Decimal::ZERO,
             position_total: Decimal::ZERO,
@@ -868,16 +1035,30 @@ fn make_positions(c: &mut Company, client: usize, day: NaiveDate, factor: u32) -
         let scale = (cl.size * f64::from(factor)).max(0.25);
         let qty = if a.unit == "h" {
             // Half hours.
-            (Decimal::from(base_qty) * Decimal::from_f64_retain(scale).unwrap_or(Decimal::ONE) / Decimal::TWO).round_dp(0) / Decimal::TWO * Decimal::TWO
+            (Decimal::from(base_qty) * Decimal::from_f64_retain(scale).unwrap_or(Decimal::ONE)
+                / Decimal::TWO)
+                .round_dp(0)
+                / Decimal::TWO
+                * Decimal::TWO
         } else {
-            (Decimal::from(base_qty) * Decimal::from_f64_retain(scale).unwrap_or(Decimal::ONE)).round_dp(0).max(Decimal::ONE)
+            (Decimal::from(base_qty) * Decimal::from_f64_retain(scale).unwrap_or(Decimal::ONE))
+                .round_dp(0)
+                .max(Decimal::ONE)
         };
-        let qty = if a.unit == "h" { (qty / Decimal::TWO).round_dp(0).max(Decimal::ONE) / Decimal::TWO * Decimal::TWO } else { qty };
+        let qty = if a.unit == "h" {
+            (qty / Decimal::TWO).round_dp(0).max(Decimal::ONE) / Decimal::TWO * Decimal::TWO
+        } else {
+            qty
+        };
         let mut price = d(a.sale_price);
         if cl.currency_id == EUR {
             price = cents(price * d("1.04"));
         }
-        let discount = if cl.vip && s.chance(0.3) { d("5") } else { Decimal::ZERO };
+        let discount = if cl.vip && s.chance(0.3) {
+            d("5")
+        } else {
+            Decimal::ZERO
+        };
         let total = cents(qty * price * (Decimal::ONE_HUNDRED - discount) / Decimal::ONE_HUNDRED);
         let (tax_id, rate) = refdata::sales_tax(a.vat, day);
         internal += 1;
@@ -886,11 +1067,19 @@ fn make_positions(c: &mut Company, client: usize, day: NaiveDate, factor: u32) -
         let article_id = idx as u64 + 1;
         out.push(Position {
             id: s.next_position,
-            kind: if s.chance(0.85) { PositionKind::Article { article_id } } else { PositionKind::Custom },
+            kind: if s.chance(0.85) {
+                PositionKind::Article { article_id }
+            } else {
+                PositionKind::Custom
+            },
             amount: qty,
             unit_id: Some(u64::from(unit)),
             unit_name: s.unit_names[(unit - 1) as usize].clone(),
-            account_id: Some(account_id(if a.kind == ArticleKind::Product { "3200" } else { "3400" })),
+            account_id: Some(account_id(if a.kind == ArticleKind::Product {
+                "3200"
+            } else {
+                "3400"
+            })),
             tax_id: Some(tax_id),
             tax_value: rate,
             text: s.article_text[idx].clone(),
@@ -927,7 +1116,11 @@ fn make_positions(c: &mut Company, client: usize, day: NaiveDate, factor: u32) -
         let pct = d("3");
         out.push(Position {
             id: s.next_position,
-            kind: PositionKind::Discount { is_percentual: true, value: pct, discount_total: cents(subtotal * pct / Decimal::ONE_HUNDRED) },
+            kind: PositionKind::Discount {
+                is_percentual: true,
+                value: pct,
+                discount_total: cents(subtotal * pct / Decimal::ONE_HUNDRED),
+            },
             amount: Decimal::ZERO,
             unit_id: None,
             unit_name: Arc::from(""),
@@ -975,13 +1168,20 @@ fn totals(positions: &[Position], round_factor: Decimal) -> Totals {
         }
     }
     let net = gross - discount;
-    let share = if gross.is_zero() { Decimal::ONE } else { net / gross };
+    let share = if gross.is_zero() {
+        Decimal::ONE
+    } else {
+        net / gross
+    };
     let mut taxes = Decimal::ZERO;
     let mut taxs = Vec::new();
     for (rate, base) in &by_rate {
         let v = (base * share * rate / Decimal::ONE_HUNDRED).round_dp(4);
         taxes += v;
-        taxs.push(TaxLine { percentage: *rate, value: v });
+        taxs.push(TaxLine {
+            percentage: *rate,
+            value: v,
+        });
     }
     // Spread the discount over revenue accounts; the last one takes the remainder.
     let mut left = net;
@@ -996,7 +1196,15 @@ fn totals(positions: &[Position], round_factor: Decimal) -> Totals {
     }
     let exact = cents(net + taxes);
     let total = round_to(net + taxes, round_factor);
-    Totals { gross, net, taxes, total, rounding: total - exact, taxs, by_account }
+    Totals {
+        gross,
+        net,
+        taxes,
+        total,
+        rounding: total - exact,
+        taxs,
+        by_account,
+    }
 }
 
 fn doc_number(c: &mut Company, kind: DocKind) -> String {
@@ -1006,9 +1214,19 @@ fn doc_number(c: &mut Company, kind: DocKind) -> String {
 }
 
 /// Creates a sales document; returns its id.
-fn new_doc(c: &mut Company, kind: DocKind, client: usize, day: NaiveDate, positions: Vec<Position>, origin: Option<(DocKind, u64)>) -> u64 {
+fn new_doc(
+    c: &mut Company,
+    kind: DocKind,
+    client: usize,
+    day: NaiveDate,
+    positions: Vec<Position>,
+    origin: Option<(DocKind, u64)>,
+) -> u64 {
     let cl = c.sim.clients[client].clone();
-    let round_factor = c.currencies.get(cl.currency_id).map_or(d("0.01"), |cur| cur.round_factor);
+    let round_factor = c
+        .currencies
+        .get(cl.currency_id)
+        .map_or(d("0.01"), |cur| cur.round_factor);
     let t = totals(&positions, round_factor);
     let id = c.docs(kind).next_id();
     let document_nr = doc_number(c, kind);
@@ -1027,7 +1245,11 @@ fn new_doc(c: &mut Company, kind: DocKind, client: usize, day: NaiveDate, positi
         DocKind::Order => status::ORDER_PENDING,
         DocKind::Invoice => status::INVOICE_DRAFT,
     };
-    let network_link = format!("https://my.bexio.com/{}/{}", kind.route(), uuid_for(c.sim.seed ^ kind as u64, id).simple());
+    let network_link = format!(
+        "https://my.bexio.com/{}/{}",
+        kind.route(),
+        uuid_for(c.sim.seed ^ kind as u64, id).simple()
+    );
     let doc = SalesDoc {
         kind,
         id,
@@ -1082,12 +1304,28 @@ fn touch(c: &mut Company, kind: DocKind, id: u64, day: NaiveDate) {
     c.sim.log(|l| l.updated(kind.route(), RecordId::Num(id)));
 }
 
-fn new_invoice(c: &mut Company, client: usize, day: NaiveDate, positions: Vec<Position>, origin: Option<(DocKind, u64)>) {
+fn new_invoice(
+    c: &mut Company,
+    client: usize,
+    day: NaiveDate,
+    positions: Vec<Position>,
+    origin: Option<(DocKind, u64)>,
+) {
     let id = new_doc(c, DocKind::Invoice, client, day, positions, origin);
     c.sim.cum_invoices += 1;
-    if day == c.sim.spike_day && c.sim.spike_client == client && !c.anomalies.iter().any(|a| matches!(a, Anomaly::InvoiceSpike { .. })) {
+    if day == c.sim.spike_day
+        && c.sim.spike_client == client
+        && !c
+            .anomalies
+            .iter()
+            .any(|a| matches!(a, Anomaly::InvoiceSpike { .. }))
+    {
         let contact_id = c.sim.clients[client].contact_id;
-        c.anomalies.push(Anomaly::InvoiceSpike { invoice_id: id, contact_id, factor: SPIKE_FACTOR });
+        c.anomalies.push(Anomaly::InvoiceSpike {
+            invoice_id: id,
+            contact_id,
+            factor: SPIKE_FACTOR,
+        });
     }
     // Most invoices are issued the day they are written; some wait as drafts.
     let s = &mut c.sim;
@@ -1095,13 +1333,19 @@ fn new_invoice(c: &mut Company, client: usize, day: NaiveDate, positions: Vec<Po
         issue_invoice(c, id, day);
     } else {
         let later = day + Duration::days(s.rng.random_range(1..=6));
-        let ev = if s.chance(0.04) { Event::DeleteDraft(id) } else { Event::Issue(id) };
+        let ev = if s.chance(0.04) {
+            Event::DeleteDraft(id)
+        } else {
+            Event::Issue(id)
+        };
         s.schedule(later, ev);
     }
 }
 
 fn issue_invoice(c: &mut Company, id: u64, day: NaiveDate) {
-    let Some(doc) = c.invoices.get(id) else { return };
+    let Some(doc) = c.invoices.get(id) else {
+        return;
+    };
     if doc.kb_item_status_id != status::INVOICE_DRAFT {
         return;
     }
@@ -1111,7 +1355,9 @@ fn issue_invoice(c: &mut Company, id: u64, day: NaiveDate) {
     }
     touch(c, DocKind::Invoice, id, day);
     book_invoice(c, id, day, false);
-    let behaviour = c.sim.clients.iter().find(|cl| Some(cl.contact_id) == client_contact).map_or(Behaviour::Prompt, |cl| cl.behaviour);
+    let behaviour = client_contact
+        .and_then(|id| c.sim.client_by_contact.get(&id))
+        .map_or(Behaviour::Prompt, |i| c.sim.clients[*i].behaviour);
     let s = &mut c.sim;
     if total.is_zero() {
         return;
@@ -1122,26 +1368,58 @@ fn issue_invoice(c: &mut Company, id: u64, day: NaiveDate) {
         return;
     }
     let full = Decimal::ONE;
-    let at = |s: &mut Sim, lo: i64, hi: i64| (due + Duration::days(s.rng.random_range(lo..hi))).max(day + Duration::days(1));
+    let at = |s: &mut Sim, lo: i64, hi: i64| {
+        (due + Duration::days(s.rng.random_range(lo..hi))).max(day + Duration::days(1))
+    };
     match behaviour {
         Behaviour::Prompt => {
             let when = at(s, -20, 3);
-            s.schedule(when, Event::Pay { invoice: id, share: full });
+            s.schedule(
+                when,
+                Event::Pay {
+                    invoice: id,
+                    share: full,
+                },
+            );
         }
         Behaviour::Slow => {
             let when = at(s, 5, 60);
-            s.schedule(when, Event::Pay { invoice: id, share: full });
+            s.schedule(
+                when,
+                Event::Pay {
+                    invoice: id,
+                    share: full,
+                },
+            );
         }
         Behaviour::Partial => {
             let first = at(s, 0, 15);
             let second = at(s, 20, 75);
-            s.schedule(first, Event::Pay { invoice: id, share: d("0.5") });
-            s.schedule(second, Event::Pay { invoice: id, share: full });
+            s.schedule(
+                first,
+                Event::Pay {
+                    invoice: id,
+                    share: d("0.5"),
+                },
+            );
+            s.schedule(
+                second,
+                Event::Pay {
+                    invoice: id,
+                    share: full,
+                },
+            );
         }
         Behaviour::Erratic => {
             if s.chance(0.7) {
                 let when = at(s, 10, 120);
-                s.schedule(when, Event::Pay { invoice: id, share: full });
+                s.schedule(
+                    when,
+                    Event::Pay {
+                        invoice: id,
+                        share: full,
+                    },
+                );
             }
         }
         Behaviour::Never => {}
@@ -1150,13 +1428,26 @@ fn issue_invoice(c: &mut Company, id: u64, day: NaiveDate) {
 
 /// Books an invoice (or its reversal) in the journal.
 fn book_invoice(c: &mut Company, id: u64, day: NaiveDate, reverse: bool) {
-    let Some(doc) = c.invoices.get(id) else { return };
-    let round_factor = c.currencies.get(doc.currency_id).map_or(d("0.01"), |cur| cur.round_factor);
+    let Some(doc) = c.invoices.get(id) else {
+        return;
+    };
+    let round_factor = c
+        .currencies
+        .get(doc.currency_id)
+        .map_or(d("0.01"), |cur| cur.round_factor);
     let t = totals(&doc.positions, round_factor);
     let currency_id = doc.currency_id;
-    let text = format!("{} - {}", doc.document_nr, doc.contact_address.lines().next().unwrap_or(""));
+    let text = format!(
+        "{} - {}",
+        doc.document_nr,
+        doc.contact_address.lines().next().unwrap_or("")
+    );
     let debtor = account_id("1100");
-    let mut lines: Vec<(u64, u64, Decimal)> = t.by_account.iter().map(|(acc, v)| (debtor, *acc, *v)).collect();
+    let mut lines: Vec<(u64, u64, Decimal)> = t
+        .by_account
+        .iter()
+        .map(|(acc, v)| (debtor, *acc, *v))
+        .collect();
     let vat = cents(t.taxes);
     lines.push((debtor, account_id("2200"), vat));
     let rounding = t.total - t.net - vat;
@@ -1166,20 +1457,52 @@ fn book_invoice(c: &mut Company, id: u64, day: NaiveDate, reverse: bool) {
         lines.push((account_id("6945"), debtor, -rounding));
     }
     let q = (day.year(), day.month0() / 3);
-    let chf_vat = if currency_id == EUR { cents(vat * c.eur_rate(day)) } else { vat };
+    let chf_vat = if currency_id == EUR {
+        cents(vat * c.eur_rate(day))
+    } else {
+        vat
+    };
     *c.sim.quarter_vat.entry(q).or_default() += if reverse { -chf_vat } else { chf_vat };
     for (debit, credit, amount) in lines {
         if amount.is_zero() {
             continue;
         }
-        let (debit, credit) = if reverse { (credit, debit) } else { (debit, credit) };
-        journal(c, day, "KbInvoice", id, debit, credit, amount, currency_id, &text);
+        let (debit, credit) = if reverse {
+            (credit, debit)
+        } else {
+            (debit, credit)
+        };
+        journal(
+            c,
+            day,
+            "KbInvoice",
+            id,
+            debit,
+            credit,
+            amount,
+            currency_id,
+            &text,
+        );
     }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn journal(c: &mut Company, day: NaiveDate, class: &str, ref_id: u64, debit: u64, credit: u64, amount: Decimal, currency_id: u64, text: &str) {
-    let factor = if currency_id == EUR { c.eur_rate(day) } else { Decimal::ONE };
+fn journal(
+    c: &mut Company,
+    day: NaiveDate,
+    class: &str,
+    ref_id: u64,
+    debit: u64,
+    credit: u64,
+    amount: Decimal,
+    currency_id: u64,
+    text: &str,
+) {
+    let factor = if currency_id == EUR {
+        c.eur_rate(day)
+    } else {
+        Decimal::ONE
+    };
     let id = c.journal.next_id();
     c.journal.insert(JournalEntry {
         id,
@@ -1196,12 +1519,18 @@ fn journal(c: &mut Company, day: NaiveDate, class: &str, ref_id: u64, debit: u64
         base_currency_id: CHF,
         base_currency_amount: cents(amount * factor),
     });
-    c.sim.log(|l| l.created("accounting/journal", RecordId::Num(id)));
+    c.sim
+        .log(|l| l.created("accounting/journal", RecordId::Num(id)));
 }
 
 fn pay_invoice(c: &mut Company, id: u64, share: Decimal, day: NaiveDate) {
-    let Some(doc) = c.invoices.get(id) else { return };
-    if !matches!(doc.kb_item_status_id, status::INVOICE_PENDING | status::INVOICE_PARTIAL) {
+    let Some(doc) = c.invoices.get(id) else {
+        return;
+    };
+    if !matches!(
+        doc.kb_item_status_id,
+        status::INVOICE_PENDING | status::INVOICE_PARTIAL
+    ) {
         return;
     }
     let target = cents(doc.total * share);
@@ -1230,12 +1559,31 @@ fn pay_invoice(c: &mut Company, id: u64, share: Decimal, day: NaiveDate) {
             kb_credit_voucher_text: String::new(),
         });
         doc.total_received_payments += amount;
-        doc.kb_item_status_id = if doc.remaining().is_zero() { status::INVOICE_PAID } else { status::INVOICE_PARTIAL };
+        doc.kb_item_status_id = if doc.remaining().is_zero() {
+            status::INVOICE_PAID
+        } else {
+            status::INVOICE_PARTIAL
+        };
     }
     touch(c, DocKind::Invoice, id, day);
-    c.sim.log(|l| l.created("kb_invoice/payment", RecordId::Num(pid)));
-    let bank_account = if bank == 2 { account_id("1021") } else { account_id("1020") };
-    journal(c, day, "KbPayment", pid, bank_account, account_id("1100"), amount, currency_id, &text);
+    c.sim
+        .log(|l| l.created("kb_invoice/payment", RecordId::Num(pid)));
+    let bank_account = if bank == 2 {
+        account_id("1021")
+    } else {
+        account_id("1020")
+    };
+    journal(
+        c,
+        day,
+        "KbPayment",
+        pid,
+        bank_account,
+        account_id("1100"),
+        amount,
+        currency_id,
+        &text,
+    );
 }
 
 fn new_offer(c: &mut Company, client: usize, day: NaiveDate) {
@@ -1256,13 +1604,17 @@ fn new_offer(c: &mut Company, client: usize, day: NaiveDate) {
 }
 
 fn accept_offer(c: &mut Company, id: u64, day: NaiveDate) {
-    let Some(offer) = c.offers.get(id) else { return };
+    let Some(offer) = c.offers.get(id) else {
+        return;
+    };
     if offer.kb_item_status_id != status::OFFER_PENDING {
         return;
     }
     let contact = offer.contact_id;
     let mut positions = offer.positions.clone();
-    let Some(client) = c.sim.clients.iter().position(|cl| Some(cl.contact_id) == contact) else { return };
+    let Some(client) = contact.and_then(|id| c.sim.client_by_contact.get(&id).copied()) else {
+        return;
+    };
     if let Some(o) = c.offers.get_mut(id) {
         o.kb_item_status_id = status::OFFER_ACCEPTED;
     }
@@ -1271,20 +1623,31 @@ fn accept_offer(c: &mut Company, id: u64, day: NaiveDate) {
         p.id = c.sim.next_position;
         c.sim.next_position += 1;
     }
-    let order = new_doc(c, DocKind::Order, client, day, positions, Some((DocKind::Offer, id)));
+    let order = new_doc(
+        c,
+        DocKind::Order,
+        client,
+        day,
+        positions,
+        Some((DocKind::Offer, id)),
+    );
     let s = &mut c.sim;
     let when = day + Duration::days(s.rng.random_range(5..30));
     s.schedule(when, Event::InvoiceOrder(order));
 }
 
 fn invoice_order(c: &mut Company, id: u64, day: NaiveDate) {
-    let Some(order) = c.orders.get(id) else { return };
+    let Some(order) = c.orders.get(id) else {
+        return;
+    };
     if order.kb_item_status_id != status::ORDER_PENDING {
         return;
     }
     let contact = order.contact_id;
     let mut positions = order.positions.clone();
-    let Some(client) = c.sim.clients.iter().position(|cl| Some(cl.contact_id) == contact) else { return };
+    let Some(client) = contact.and_then(|id| c.sim.client_by_contact.get(&id).copied()) else {
+        return;
+    };
     if let Some(o) = c.orders.get_mut(id) {
         o.kb_item_status_id = status::ORDER_DONE;
     }
@@ -1297,7 +1660,9 @@ fn invoice_order(c: &mut Company, id: u64, day: NaiveDate) {
 }
 
 fn cancel_invoice(c: &mut Company, id: u64, day: NaiveDate) {
-    let Some(doc) = c.invoices.get(id) else { return };
+    let Some(doc) = c.invoices.get(id) else {
+        return;
+    };
     if doc.kb_item_status_id != status::INVOICE_PENDING || !doc.payments.is_empty() {
         return;
     }
@@ -1312,8 +1677,13 @@ fn run_event(c: &mut Company, ev: Event, day: NaiveDate) {
     match ev {
         Event::Issue(id) => issue_invoice(c, id, day),
         Event::DeleteDraft(id) => {
-            if c.invoices.get(id).is_some_and(|x| x.kb_item_status_id == status::INVOICE_DRAFT) {
+            if c.invoices
+                .get(id)
+                .is_some_and(|x| x.kb_item_status_id == status::INVOICE_DRAFT)
+            {
                 c.invoices.remove(id);
+                // The planned count is of invoices that exist; a deleted draft is written again.
+                c.sim.cum_invoices = c.sim.cum_invoices.saturating_sub(1);
                 c.sim.log(|l| l.deleted("kb_invoice", RecordId::Num(id)));
             }
         }
@@ -1321,7 +1691,10 @@ fn run_event(c: &mut Company, ev: Event, day: NaiveDate) {
         Event::Cancel(id) => cancel_invoice(c, id, day),
         Event::AcceptOffer(id) => accept_offer(c, id, day),
         Event::DeclineOffer(id) => {
-            if c.offers.get(id).is_some_and(|o| o.kb_item_status_id == status::OFFER_PENDING) {
+            if c.offers
+                .get(id)
+                .is_some_and(|o| o.kb_item_status_id == status::OFFER_PENDING)
+            {
                 if let Some(o) = c.offers.get_mut(id) {
                     o.kb_item_status_id = status::OFFER_DECLINED;
                 }
@@ -1340,7 +1713,12 @@ fn poisson_round(s: &mut Sim, x: f64) -> usize {
 
 fn simulate_day(c: &mut Company, day: NaiveDate) {
     // Exchange rate: a gentle random walk around 0.95 CHF per EUR.
-    let prev = c.eur_rates.values().next_back().copied().unwrap_or(d("0.9850"));
+    let prev = c
+        .eur_rates
+        .values()
+        .next_back()
+        .copied()
+        .unwrap_or(d("0.9850"));
     let step = Decimal::from(c.sim.rng.random_range(-20i64..=19)) / Decimal::from(10_000);
     let rate = (prev + step).clamp(d("0.9100"), d("1.0500"));
     c.eur_rates.insert(day, rate);
@@ -1373,7 +1751,11 @@ fn simulate_day(c: &mut Company, day: NaiveDate) {
     let direct = target.saturating_sub(c.sim.cum_invoices);
     for _ in 0..direct {
         let client = active_client(c, day);
-        let spike = day == c.sim.spike_day && !c.anomalies.iter().any(|a| matches!(a, Anomaly::InvoiceSpike { .. }));
+        let spike = day == c.sim.spike_day
+            && !c
+                .anomalies
+                .iter()
+                .any(|a| matches!(a, Anomaly::InvoiceSpike { .. }));
         let (client, factor) = if spike {
             let steady = steady_client(c, day);
             c.sim.spike_client = steady;
@@ -1384,9 +1766,18 @@ fn simulate_day(c: &mut Company, day: NaiveDate) {
         let positions = make_positions(c, client, day, factor);
         new_invoice(c, client, day, positions, None);
     }
-    if day == c.sim.burst.0 && !c.anomalies.iter().any(|a| matches!(a, Anomaly::ActivityBurst { .. })) {
+    if day == c.sim.burst.0
+        && !c
+            .anomalies
+            .iter()
+            .any(|a| matches!(a, Anomaly::ActivityBurst { .. }))
+    {
         let (from, to) = c.sim.burst;
-        c.anomalies.push(Anomaly::ActivityBurst { from, to, factor: BURST_FACTOR as u32 });
+        c.anomalies.push(Anomaly::ActivityBurst {
+            from,
+            to,
+            factor: BURST_FACTOR as u32,
+        });
     }
 
     projects_and_time(c, day, rate);
@@ -1460,10 +1851,17 @@ fn plant_churn(c: &mut Company) {
         .clients
         .iter()
         .filter(|cl| cl.until.is_some_and(|u| u <= today))
-        .filter_map(|cl| counts.get(&cl.contact_id).map(|(n, last)| (cl.contact_id, *n, *last)))
+        .filter_map(|cl| {
+            counts
+                .get(&cl.contact_id)
+                .map(|(n, last)| (cl.contact_id, *n, *last))
+        })
         .max_by_key(|(_, n, _)| *n);
     if let Some((contact_id, _, last_order)) = churned {
-        c.anomalies.push(Anomaly::ClientChurn { contact_id, last_order });
+        c.anomalies.push(Anomaly::ClientChurn {
+            contact_id,
+            last_order,
+        });
     }
 }
 
@@ -1472,10 +1870,20 @@ fn projects_and_time(c: &mut Company, day: NaiveDate, rate: f64) {
     if c.sim.chance((rate * 0.02).min(0.8)) {
         let client = active_client(c, day);
         let cl = c.sim.clients[client].clone();
-        let client_name = c.contacts.get(cl.contact_id).map(|x| x.name_1.clone()).unwrap_or_default();
+        let client_name = c
+            .contacts
+            .get(cl.contact_id)
+            .map(|x| x.name_1.clone())
+            .unwrap_or_default();
         let id = c.projects.next_id();
-        let name = c.sim.pick(swiss::PROJECT_TEMPLATES).replace("{client}", &client_name);
-        let ends = c.sim.chance(0.7).then(|| day + Duration::days(c.sim.rng.random_range(20..200)));
+        let name = c
+            .sim
+            .pick(swiss::PROJECT_TEMPLATES)
+            .replace("{client}", &client_name);
+        let ends = c
+            .sim
+            .chance(0.7)
+            .then(|| day + Duration::days(c.sim.rng.random_range(20..200)));
         let start = c.sim.stamp_on(day);
         let invoice_type = c.sim.rng.random_range(1..=4u64);
         c.projects.insert(Project {
@@ -1491,7 +1899,11 @@ fn projects_and_time(c: &mut Company, day: NaiveDate, rate: f64) {
             contact_id: cl.contact_id,
             contact_sub_id: cl.persons.first().copied(),
             pr_invoice_type_id: invoice_type,
-            pr_invoice_type_amount: if invoice_type == 4 { d("12000.00") } else { d("165.00") },
+            pr_invoice_type_amount: if invoice_type == 4 {
+                d("12000.00")
+            } else {
+                d("165.00")
+            },
             pr_budget_type_id: 2,
             pr_budget_type_amount: Decimal::from(c.sim.rng.random_range(20..400)),
             user_id: 1,
@@ -1501,7 +1913,12 @@ fn projects_and_time(c: &mut Company, day: NaiveDate, rate: f64) {
     }
     // Close projects whose end passed.
     if day.weekday() == Weekday::Fri {
-        let ended: Vec<u64> = c.projects.iter().filter(|p| p.pr_state_id == 2 && p.end_date.is_some_and(|e| e < midnight(day))).map(|p| p.id).collect();
+        let ended: Vec<u64> = c
+            .projects
+            .iter()
+            .filter(|p| p.pr_state_id == 2 && p.end_date.is_some_and(|e| e < midnight(day)))
+            .map(|p| p.id)
+            .collect();
         for id in ended {
             if let Some(p) = c.projects.get_mut(id) {
                 p.pr_state_id = 3;
@@ -1543,14 +1960,25 @@ fn projects_and_time(c: &mut Company, day: NaiveDate, rate: f64) {
             date: day,
             duration: duration.clone(),
             running: false,
-            tracking: Tracking { kind: "duration".into(), date: day, duration },
+            tracking: Tracking {
+                kind: "duration".into(),
+                date: day,
+                duration,
+            },
         });
         c.sim.log(|l| l.created("timesheet", RecordId::Num(id)));
     }
     // Month end: last month's billable time is invoiced (status 4 "Verrechnet").
     if day.day() <= 3 && day.weekday() == Weekday::Mon || day.day() == 1 {
         let cutoff = day - Duration::days(25);
-        let ids: Vec<u64> = c.timesheets.iter().rev().take_while(|t| t.date >= cutoff - Duration::days(40)).filter(|t| t.date < cutoff && t.status_id == 1).map(|t| t.id).collect();
+        let ids: Vec<u64> = c
+            .timesheets
+            .iter()
+            .rev()
+            .take_while(|t| t.date >= cutoff - Duration::days(40))
+            .filter(|t| t.date < cutoff && t.status_id == 1)
+            .map(|t| t.id)
+            .collect();
         for id in ids {
             if let Some(t) = c.timesheets.get_mut(id) {
                 t.status_id = if t.allowable_bill { 4 } else { 3 };
@@ -1572,7 +2000,11 @@ fn new_bill(c: &mut Company, supplier: usize, day: NaiveDate, net_total: Decimal
     let mut net = Decimal::ZERO;
     let mut gross = Decimal::ZERO;
     for i in 0..n_lines {
-        let amount = if i + 1 == n_lines { net_total - net } else { cents(net_total * d("0.6")) };
+        let amount = if i + 1 == n_lines {
+            net_total - net
+        } else {
+            cents(net_total * d("0.6"))
+        };
         net += amount;
         let tax = cents(amount * rate / Decimal::ONE_HUNDRED);
         gross += amount + tax;
@@ -1615,15 +2047,36 @@ fn new_bill(c: &mut Company, supplier: usize, day: NaiveDate, net_total: Decimal
     let due = bill.due_date;
     let id_str = bill.id.clone();
     c.bills.insert(bill);
-    c.sim.log(|l| l.created("purchase/bills", RecordId::Uuid(id_str)));
+    c.sim
+        .log(|l| l.created("purchase/bills", RecordId::Uuid(id_str)));
     if !draft {
         let pay = (due - Duration::days(c.sim.rng.random_range(0..5))).max(day + Duration::days(1));
         c.sim.schedule(pay, Event::PayBill(seq));
         let text = format!("LR-{seq:05} {}", sup.title);
         let creditor = account_id("2000");
-        journal(c, day, "KbBill", seq, account_id(sup.account_no), creditor, net, CHF, &text);
+        journal(
+            c,
+            day,
+            "KbBill",
+            seq,
+            account_id(sup.account_no),
+            creditor,
+            net,
+            CHF,
+            &text,
+        );
         let tax = gross - net;
-        journal(c, day, "KbBill", seq, account_id("1170"), creditor, tax, CHF, &text);
+        journal(
+            c,
+            day,
+            "KbBill",
+            seq,
+            account_id("1170"),
+            creditor,
+            tax,
+            CHF,
+            &text,
+        );
         let q = (day.year(), day.month0() / 3);
         *c.sim.quarter_vat.entry(q).or_default() -= tax;
     }
@@ -1631,7 +2084,9 @@ fn new_bill(c: &mut Company, supplier: usize, day: NaiveDate, net_total: Decimal
 
 fn pay_bill(c: &mut Company, seq: u64, day: NaiveDate) {
     let stamp = c.sim.stamp_on(day);
-    let Some(b) = c.bills.get_mut(seq) else { return };
+    let Some(b) = c.bills.get_mut(seq) else {
+        return;
+    };
     if b.status != "BOOKED" {
         return;
     }
@@ -1639,8 +2094,19 @@ fn pay_bill(c: &mut Company, seq: u64, day: NaiveDate) {
     b.status = "PAID";
     b.updated_at = stamp;
     let (gross, text, id) = (b.gross, format!("Zahlung {}", b.document_no), b.id.clone());
-    c.sim.log(|l| l.updated("purchase/bills", RecordId::Uuid(id)));
-    journal(c, day, "KbBill", seq, account_id("2000"), account_id("1020"), gross, CHF, &text);
+    c.sim
+        .log(|l| l.updated("purchase/bills", RecordId::Uuid(id)));
+    journal(
+        c,
+        day,
+        "KbBill",
+        seq,
+        account_id("2000"),
+        account_id("1020"),
+        gross,
+        CHF,
+        &text,
+    );
 }
 
 fn purchases(c: &mut Company, day: NaiveDate, rate: f64) {
@@ -1658,24 +2124,49 @@ fn purchases(c: &mut Company, day: NaiveDate, rate: f64) {
             "6100" => Some((15, d("620.00"))),
             _ => None,
         };
-        if let Some((dom, amount)) = monthly {
-            if day.day() == dom || (day.day() == dom + 1 && day.weekday() == Weekday::Mon) || (day.day() == dom + 2 && day.weekday() == Weekday::Mon) {
-                let growth = Decimal::from_f64_retain(1.0 + (day - c.sim.start).num_days() as f64 / 3650.0).unwrap_or(Decimal::ONE);
-                new_bill(c, i, day, cents(amount * growth));
-            }
+        // Due on a fixed day of the month, or the Monday after when it falls on a weekend.
+        if let Some((dom, amount)) = monthly
+            && (day.day() == dom
+                || (day.day() == dom + 1 && day.weekday() == Weekday::Mon)
+                || (day.day() == dom + 2 && day.weekday() == Weekday::Mon))
+        {
+            let growth =
+                Decimal::from_f64_retain(1.0 + (day - c.sim.start).num_days() as f64 / 3650.0)
+                    .unwrap_or(Decimal::ONE);
+            new_bill(c, i, day, cents(amount * growth));
         }
-        if sup.account_no == "6300" && day.month() == 1 && day.day() <= 7 && day.weekday() == Weekday::Tue {
+        if sup.account_no == "6300"
+            && day.month() == 1
+            && day.day() <= 7
+            && day.weekday() == Weekday::Tue
+        {
             new_bill(c, i, day, d("3450.00"));
         }
-        if sup.account_no == "6400" && day.month() % 3 == 1 && day.day() <= 7 && day.weekday() == Weekday::Wed {
+        if sup.account_no == "6400"
+            && day.month() % 3 == 1
+            && day.day() <= 7
+            && day.weekday() == Weekday::Wed
+        {
             new_bill(c, i, day, d("742.35"));
         }
     }
     // Goods bought for resale and outside services, with sales volume.
     for _ in 0..poisson_round(&mut c.sim, rate * 0.12) {
-        let candidates: Vec<usize> = (0..n_sup).filter(|i| matches!(c.sim.suppliers[*i].account_no, "4200" | "4400" | "6500" | "6600")).collect();
-        let i = if candidates.is_empty() { 0 } else { *c.sim.pick(&candidates) };
-        let amount = Decimal::from(c.sim.rng.random_range(120..6000)) + Decimal::from(c.sim.rng.random_range(0..100)) / Decimal::ONE_HUNDRED;
+        let candidates: Vec<usize> = (0..n_sup)
+            .filter(|i| {
+                matches!(
+                    c.sim.suppliers[*i].account_no,
+                    "4200" | "4400" | "6500" | "6600"
+                )
+            })
+            .collect();
+        let i = if candidates.is_empty() {
+            0
+        } else {
+            *c.sim.pick(&candidates)
+        };
+        let amount = Decimal::from(c.sim.rng.random_range(120..6000))
+            + Decimal::from(c.sim.rng.random_range(0..100)) / Decimal::ONE_HUNDRED;
         new_bill(c, i, day, amount);
     }
     // Employee expenses.
@@ -1683,12 +2174,28 @@ fn purchases(c: &mut Company, day: NaiveDate, rate: f64) {
         let s = &mut c.sim;
         let seq = c.expenses.next_id();
         let title = (*s.pick(swiss::EXPENSE_TITLES)).to_string();
-        let (tax_id, vat) = refdata::input_tax(title.contains("essen") || title.contains("Verpflegung"), day);
-        let gross = Decimal::from(s.rng.random_range(8..480)) + Decimal::from(s.rng.random_range(0..20) * 5) / Decimal::ONE_HUNDRED;
+        let (tax_id, vat) = refdata::input_tax(
+            title.contains("essen") || title.contains("Verpflegung"),
+            day,
+        );
+        let gross = Decimal::from(s.rng.random_range(8..480))
+            + Decimal::from(s.rng.random_range(0..20) * 5) / Decimal::ONE_HUNDRED;
         let net = cents(gross * Decimal::ONE_HUNDRED / (Decimal::ONE_HUNDRED + vat));
-        let account = if title.contains("Bahn") || title.contains("Park") || title.contains("Hotel") || title.contains("Taxi") { "5820" } else { "6500" };
+        let account = if title.contains("Bahn")
+            || title.contains("Park")
+            || title.contains("Hotel")
+            || title.contains("Taxi")
+        {
+            "5820"
+        } else {
+            "6500"
+        };
         let user = s.rng.random_range(1..=c.users.len().max(1) as u64);
-        let user_name = c.users.get(user).map(|u| (u.firstname.clone(), u.lastname.clone())).unwrap_or_default();
+        let user_name = c
+            .users
+            .get(user)
+            .map(|u| (u.firstname.clone(), u.lastname.clone()))
+            .unwrap_or_default();
         let created = s.stamp_on(day);
         let exp = Expense {
             seq,
@@ -1726,14 +2233,39 @@ fn purchases(c: &mut Company, day: NaiveDate, rate: f64) {
         let (id_str, text) = (exp.id.clone(), format!("{} {}", exp.document_no, exp.title));
         c.expenses.insert(exp);
         c.sim.log(|l| l.created("expenses", RecordId::Uuid(id_str)));
-        journal(c, day, "KbExpense", seq, account_id(account), account_id("1020"), net, CHF, &text);
-        journal(c, day, "KbExpense", seq, account_id("1170"), account_id("1020"), gross - net, CHF, &text);
+        journal(
+            c,
+            day,
+            "KbExpense",
+            seq,
+            account_id(account),
+            account_id("1020"),
+            net,
+            CHF,
+            &text,
+        );
+        journal(
+            c,
+            day,
+            "KbExpense",
+            seq,
+            account_id("1170"),
+            account_id("1020"),
+            gross - net,
+            CHF,
+            &text,
+        );
         let q = (day.year(), day.month0() / 3);
         *c.sim.quarter_vat.entry(q).or_default() -= gross - net;
     }
 }
 
-fn manual_entry(c: &mut Company, day: NaiveDate, reference: String, lines: &[(&str, &str, Decimal, &str)]) {
+fn manual_entry(
+    c: &mut Company,
+    day: NaiveDate,
+    reference: String,
+    lines: &[(&str, &str, Decimal, &str)],
+) {
     let id = c.manual_entries.next_id();
     let mut entries = Vec::new();
     for (i, (debit, credit, amount, text)) in lines.iter().enumerate() {
@@ -1756,7 +2288,12 @@ fn manual_entry(c: &mut Company, day: NaiveDate, reference: String, lines: &[(&s
     }
     c.manual_entries.insert(ManualEntry {
         id,
-        kind: if lines.len() > 1 { "manual_compound_entry" } else { "manual_single_entry" }.into(),
+        kind: if lines.len() > 1 {
+            "manual_compound_entry"
+        } else {
+            "manual_single_entry"
+        }
+        .into(),
         date: day,
         reference_nr: reference,
         created_by_user_id: 2,
@@ -1766,16 +2303,32 @@ fn manual_entry(c: &mut Company, day: NaiveDate, reference: String, lines: &[(&s
         locked_info: None,
         booking_type: "manual_entry".into(),
     });
-    c.sim.log(|l| l.created("accounting/manual_entries", RecordId::Num(id)));
+    c.sim
+        .log(|l| l.created("accounting/manual_entries", RecordId::Num(id)));
     for (debit, credit, amount, text) in lines {
-        journal(c, day, "ManualEntry", id, account_id(debit), account_id(credit), *amount, CHF, text);
+        journal(
+            c,
+            day,
+            "ManualEntry",
+            id,
+            account_id(debit),
+            account_id(credit),
+            *amount,
+            CHF,
+            text,
+        );
     }
 }
 
 fn bookkeeping(c: &mut Company, day: NaiveDate) {
     // Salaries on the 25th (or the Friday before).
-    let payday = day.day() == 25 || (day.day() >= 23 && day.day() < 25 && day.weekday() == Weekday::Fri);
-    let month_done = c.manual_entries.iter().next_back().is_some_and(|m| m.reference_nr.starts_with("LOHN") && m.date.month() == day.month() && m.date.year() == day.year());
+    let payday =
+        day.day() == 25 || (day.day() >= 23 && day.day() < 25 && day.weekday() == Weekday::Fri);
+    let month_done = c.manual_entries.iter().next_back().is_some_and(|m| {
+        m.reference_nr.starts_with("LOHN")
+            && m.date.month() == day.month()
+            && m.date.year() == day.year()
+    });
     if payday && !month_done {
         let per_head = d("7450.00") + Decimal::from((day - c.sim.start).num_days() / 365 * 150);
         let gross = per_head * Decimal::from(c.sim.employees);
@@ -1784,18 +2337,27 @@ fn bookkeeping(c: &mut Company, day: NaiveDate) {
             c,
             day,
             format!("LOHN-{}-{:02}", day.year(), day.month()),
-            &[("5000", "1020", gross - social, "Nettolöhne"), ("5000", "2270", social, "AN-Beiträge Sozialversicherungen"), ("5700", "2270", social, "AG-Beiträge Sozialversicherungen")],
+            &[
+                ("5000", "1020", gross - social, "Nettolöhne"),
+                ("5000", "2270", social, "AN-Beiträge Sozialversicherungen"),
+                ("5700", "2270", social, "AG-Beiträge Sozialversicherungen"),
+            ],
         );
     }
     // VAT is settled within 60 days of each quarter's end.
     if day.day() == 20 && matches!(day.month(), 2 | 5 | 8 | 11) {
         let q_end = day - Duration::days(50);
         let key = (q_end.year(), q_end.month0() / 3);
-        if let Some(due) = c.sim.quarter_vat.remove(&key) {
-            if due > Decimal::ZERO {
-                let reference = format!("MWST-{}-Q{}", key.0, key.1 + 1);
-                manual_entry(c, day, reference, &[("2200", "1020", cents(due), "MWST-Abrechnung")]);
-            }
+        if let Some(due) = c.sim.quarter_vat.remove(&key)
+            && due > Decimal::ZERO
+        {
+            let reference = format!("MWST-{}-Q{}", key.0, key.1 + 1);
+            manual_entry(
+                c,
+                day,
+                reference,
+                &[("2200", "1020", cents(due), "MWST-Abrechnung")],
+            );
         }
     }
     // Notes now and then.
@@ -1808,7 +2370,13 @@ fn bookkeeping(c: &mut Company, day: NaiveDate) {
             id,
             user_id: 1,
             event_start: stamp,
-            subject: ["Telefonat", "Besprechung vor Ort", "Offerte nachfassen", "Reklamation"][id as usize % 4].into(),
+            subject: [
+                "Telefonat",
+                "Besprechung vor Ort",
+                "Offerte nachfassen",
+                "Reklamation",
+            ][id as usize % 4]
+                .into(),
             info: String::new(),
             contact_id: Some(contact_id),
             project_id: None,
@@ -1844,14 +2412,26 @@ fn finish_years(c: &mut Company) {
             });
         }
         let closed_at = closed.then(|| NaiveDate::from_ymd_opt(year + 1, 4, 30).unwrap_or(end));
-        c.business_years.insert(BusinessYear { id, start, end, closed_at, status: if closed { "closed" } else { "open" }.into() });
+        c.business_years.insert(BusinessYear {
+            id,
+            start,
+            end,
+            closed_at,
+            status: if closed { "closed" } else { "open" }.into(),
+        });
         for q in 0..4u32 {
             let qid = (id - 1) * 4 + u64::from(q) + 1;
             let qs = NaiveDate::from_ymd_opt(year, q * 3 + 1, 1).unwrap_or_default();
             if qs > today {
                 break;
             }
-            let qe = NaiveDate::from_ymd_opt(if q == 3 { year + 1 } else { year }, if q == 3 { 1 } else { q * 3 + 4 }, 1).unwrap_or_default() - Duration::days(1);
+            let qe = NaiveDate::from_ymd_opt(
+                if q == 3 { year + 1 } else { year },
+                if q == 3 { 1 } else { q * 3 + 4 },
+                1,
+            )
+            .unwrap_or_default()
+                - Duration::days(1);
             let done = qe + Duration::days(60) < today;
             c.vat_periods.insert(VatPeriod {
                 id: qid,
@@ -1909,7 +2489,10 @@ mod tests {
         assert_eq!(total_a, total_b);
         let issued = a.invoices.len() as i64;
         // Deleted drafts are gone; the rest is the requested count, give or take the pipeline.
-        assert!((issued - 400).abs() <= 12, "{issued} invoices for 400 requested");
+        assert!(
+            (issued - 400).abs() <= 12,
+            "{issued} invoices for 400 requested"
+        );
         assert!(a.anomalies.len() >= 2, "{:?}", a.anomalies);
     }
 
@@ -1930,7 +2513,13 @@ mod tests {
         let chf_open: Decimal = c
             .invoices
             .iter()
-            .filter(|i| i.currency_id == CHF && matches!(i.kb_item_status_id, status::INVOICE_PENDING | status::INVOICE_PARTIAL | status::INVOICE_PAID))
+            .filter(|i| {
+                i.currency_id == CHF
+                    && matches!(
+                        i.kb_item_status_id,
+                        status::INVOICE_PENDING | status::INVOICE_PARTIAL | status::INVOICE_PAID
+                    )
+            })
             .map(|i| i.remaining())
             .sum();
         let eur_open = c.invoices.iter().filter(|i| i.currency_id == EUR).count();
@@ -1946,9 +2535,14 @@ mod tests {
         let changes = c.advance(30);
         let inv = changes.0.get("kb_invoice").cloned().unwrap_or_default();
         assert!(!inv.created.is_empty());
-        assert_eq!(c.invoices.len() + inv.deleted.len(), before + inv.created.len());
+        assert_eq!(
+            c.invoices.len() + inv.deleted.len(),
+            before + inv.created.len()
+        );
         for id in &inv.created {
-            let RecordId::Num(id) = id else { panic!("numeric ids") };
+            let RecordId::Num(id) = id else {
+                panic!("numeric ids")
+            };
             assert!(c.invoices.get(*id).is_some());
         }
     }

@@ -125,14 +125,20 @@ pub struct Table<T> {
 
 impl<T> Default for Table<T> {
     fn default() -> Self {
-        Table { rows: BTreeMap::new(), next_id: 1 }
+        Table {
+            rows: BTreeMap::new(),
+            next_id: 1,
+        }
     }
 }
 
 impl<T: Record> Table<T> {
     /// An empty table whose first id is `first_id`.
     pub fn starting_at(first_id: u64) -> Self {
-        Table { rows: BTreeMap::new(), next_id: first_id }
+        Table {
+            rows: BTreeMap::new(),
+            next_id: first_id,
+        }
     }
     /// The id the next inserted record gets.
     pub fn next_id(&self) -> u64 {

@@ -162,7 +162,10 @@ impl Serialize for BillDetail<'_> {
         m.serialize_entry("status", b.status)?;
         m.serialize_entry("firstname_suffix", &b.address.firstname_suffix)?;
         m.serialize_entry("lastname_company", &b.address.lastname_company)?;
-        m.serialize_entry("created_at", &b.created_at.utc().format("%Y-%m-%dT%H:%M:%S").to_string())?;
+        m.serialize_entry(
+            "created_at",
+            &b.created_at.utc().format("%Y-%m-%dT%H:%M:%S").to_string(),
+        )?;
         m.serialize_entry("supplier_id", &b.supplier_id)?;
         m.serialize_entry("vendor_ref", &b.vendor_ref)?;
         m.serialize_entry("contact_partner_id", &None::<u64>)?;
@@ -291,7 +294,10 @@ impl Serialize for ExpenseDetail<'_> {
         m.serialize_entry("tax_man", &N(&tax))?;
         m.serialize_entry("tax_calc", &N(&tax))?;
         m.serialize_entry("tax_id", &e.tax_id)?;
-        m.serialize_entry("base_currency_amount", &N(&(e.gross * e.exchange_rate).round_dp(2)))?;
+        m.serialize_entry(
+            "base_currency_amount",
+            &N(&(e.gross * e.exchange_rate).round_dp(2)),
+        )?;
         m.serialize_entry("transaction_id", &None::<String>)?;
         m.serialize_entry("invoice_id", &None::<String>)?;
         m.serialize_entry("project_id", &e.project_id)?;

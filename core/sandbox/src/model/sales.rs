@@ -173,12 +173,18 @@ impl SalesDoc {
         m.serialize_entry("total_net", &d6(&self.total_net))?;
         m.serialize_entry("total_taxes", &fixed(&self.total_taxes, 4))?;
         if self.kind == DocKind::Invoice {
-            m.serialize_entry("total_received_payments", &d6(&self.total_received_payments))?;
+            m.serialize_entry(
+                "total_received_payments",
+                &d6(&self.total_received_payments),
+            )?;
             m.serialize_entry("total_credit_vouchers", &d6(&self.total_credit_vouchers))?;
             m.serialize_entry("total_remaining_payments", &d6(&self.remaining()))?;
         }
         m.serialize_entry("total", &d6(&self.total))?;
-        m.serialize_entry("total_rounding_difference", &Num(self.total_rounding_difference))?;
+        m.serialize_entry(
+            "total_rounding_difference",
+            &Num(self.total_rounding_difference),
+        )?;
         m.serialize_entry("mwst_type", &self.mwst_type)?;
         m.serialize_entry("mwst_is_net", &self.mwst_is_net)?;
         m.serialize_entry("show_position_taxes", &self.show_position_taxes)?;
@@ -200,7 +206,10 @@ impl SalesDoc {
             DocKind::Offer => {}
         }
         m.serialize_entry("api_reference", &self.api_reference)?;
-        m.serialize_entry("viewed_by_client_at", &self.viewed_by_client_at.map(Stamp::v2))?;
+        m.serialize_entry(
+            "viewed_by_client_at",
+            &self.viewed_by_client_at.map(Stamp::v2),
+        )?;
         if self.kind == DocKind::Offer {
             m.serialize_entry("kb_terms_of_payment_template_id", &None::<u64>)?;
             m.serialize_entry("show_total", &true)?;
@@ -266,7 +275,11 @@ pub enum PositionKind {
     /// Subtotal of the lines above.
     Subtotal { value: Decimal },
     /// A discount on the lines above, percentual or absolute; `discount_total` is a magnitude.
-    Discount { is_percentual: bool, value: Decimal, discount_total: Decimal },
+    Discount {
+        is_percentual: bool,
+        value: Decimal,
+        discount_total: Decimal,
+    },
 }
 
 /// One `positions[]` entry.
@@ -339,7 +352,11 @@ impl Serialize for Position {
                 m.serialize_entry("type", "KbPositionSubtotal")?;
                 m.serialize_entry("parent_id", &None::<u64>)?;
             }
-            PositionKind::Discount { is_percentual, value, discount_total } => {
+            PositionKind::Discount {
+                is_percentual,
+                value,
+                discount_total,
+            } => {
                 m.serialize_entry("text", &*self.text)?;
                 m.serialize_entry("is_percentual", is_percentual)?;
                 m.serialize_entry("value", &d6(value))?;
@@ -438,9 +455,13 @@ mod stock {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
         match serde_json::Value::deserialize(d)? {
             serde_json::Value::String(s) => s.parse().map_err(serde::de::Error::custom),
-            serde_json::Value::Number(n) => n.as_i64().ok_or_else(|| serde::de::Error::custom("not an integer")),
+            serde_json::Value::Number(n) => n
+                .as_i64()
+                .ok_or_else(|| serde::de::Error::custom("not an integer")),
             serde_json::Value::Null => Ok(0),
-            other => Err(serde::de::Error::custom(format!("expected a number, got {other}"))),
+            other => Err(serde::de::Error::custom(format!(
+                "expected a number, got {other}"
+            ))),
         }
     }
 }
@@ -474,4 +495,3 @@ pub struct DocumentSetting {
     pub default_show_total: bool,
 }
 record_fields!(DocumentSetting, |s| id = s.id; "id" => s.id);
-

@@ -24,12 +24,18 @@ impl Stamp {
 
     /// `YYYY-MM-DD HH:MM:SS` in Europe/Zurich local time, as bexio's 2.0 routes write it.
     pub fn v2(self) -> String {
-        self.utc().with_timezone(&Zurich).format("%Y-%m-%d %H:%M:%S").to_string()
+        self.utc()
+            .with_timezone(&Zurich)
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
     }
 
     /// ISO 8601 with the Zurich offset (`+01:00`/`+02:00`), as bexio's 3.0 routes write it.
     pub fn v3(self) -> String {
-        self.utc().with_timezone(&Zurich).format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+        self.utc()
+            .with_timezone(&Zurich)
+            .format("%Y-%m-%dT%H:%M:%S%:z")
+            .to_string()
     }
 
     /// ISO 8601 in UTC with `+0000`, as bexio's 4.0 lists write it.
@@ -52,7 +58,9 @@ impl Stamp {
         if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
             return Some(Stamp(dt.timestamp()));
         }
-        DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%z").ok().map(|dt| Stamp(dt.timestamp()))
+        DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%z")
+            .ok()
+            .map(|dt| Stamp(dt.timestamp()))
     }
 }
 
@@ -84,17 +92,24 @@ macro_rules! stamp_codec {
             pub mod opt {
                 use super::*;
                 /// Serializes an optional stamp.
-                pub fn serialize<S: Serializer>(v: &Option<Stamp>, s: S) -> Result<S::Ok, S::Error> {
+                pub fn serialize<S: Serializer>(
+                    v: &Option<Stamp>,
+                    s: S,
+                ) -> Result<S::Ok, S::Error> {
                     match v {
                         Some(v) => s.serialize_str(&v.$render()),
                         None => s.serialize_none(),
                     }
                 }
                 /// Parses an optional stamp.
-                pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Stamp>, D::Error> {
+                pub fn deserialize<'de, D: Deserializer<'de>>(
+                    d: D,
+                ) -> Result<Option<Stamp>, D::Error> {
                     match Option::<String>::deserialize(d)? {
                         None => Ok(None),
-                        Some(raw) => Stamp::parse_any(&raw).map(Some).ok_or_else(|| de_error("a timestamp", &raw)),
+                        Some(raw) => Stamp::parse_any(&raw)
+                            .map(Some)
+                            .ok_or_else(|| de_error("a timestamp", &raw)),
                     }
                 }
             }
@@ -102,14 +117,21 @@ macro_rules! stamp_codec {
     };
 }
 
-stamp_codec!(ts_v2, v2, "v2 timestamps: `YYYY-MM-DD HH:MM:SS`, Europe/Zurich.");
+stamp_codec!(
+    ts_v2,
+    v2,
+    "v2 timestamps: `YYYY-MM-DD HH:MM:SS`, Europe/Zurich."
+);
 stamp_codec!(ts_v3, v3, "v3 timestamps: ISO 8601 with the Zurich offset.");
 stamp_codec!(ts_v4, v4, "v4 timestamps: ISO 8601 UTC with `+0000`.");
 
 /// Parses a decimal from a JSON string or number.
 fn decimal_from_value<E: serde::de::Error>(v: serde_json::Value) -> Result<Decimal, E> {
     match v {
-        serde_json::Value::String(s) => s.trim().parse::<Decimal>().map_err(|_| de_error("a decimal", &s)),
+        serde_json::Value::String(s) => s
+            .trim()
+            .parse::<Decimal>()
+            .map_err(|_| de_error("a decimal", &s)),
         serde_json::Value::Number(n) => {
             let s = n.to_string();
             s.parse::<Decimal>()
@@ -137,14 +159,19 @@ macro_rules! decimal_string_codec {
             pub mod opt {
                 use super::*;
                 /// Serializes an optional decimal string.
-                pub fn serialize<S: Serializer>(v: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+                pub fn serialize<S: Serializer>(
+                    v: &Option<Decimal>,
+                    s: S,
+                ) -> Result<S::Ok, S::Error> {
                     match v {
                         Some(v) => s.serialize_str(&fixed(v, $dp)),
                         None => s.serialize_none(),
                     }
                 }
                 /// Parses an optional decimal string.
-                pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+                pub fn deserialize<'de, D: Deserializer<'de>>(
+                    d: D,
+                ) -> Result<Option<Decimal>, D::Error> {
                     match serde_json::Value::deserialize(d)? {
                         serde_json::Value::Null => Ok(None),
                         v => decimal_from_value(v).map(Some),
@@ -156,8 +183,16 @@ macro_rules! decimal_string_codec {
 }
 
 decimal_string_codec!(dec6, 6, "v2 money with six decimals (`\"19.150000\"`).");
-decimal_string_codec!(dec4, 4, "v2 money with four decimals (`\"1.3706\"`, payment values).");
-decimal_string_codec!(dec2, 2, "v2 amounts with two decimals (`\"230.00\"`, tax percentages `\"8.10\"`).");
+decimal_string_codec!(
+    dec4,
+    4,
+    "v2 money with four decimals (`\"1.3706\"`, payment values)."
+);
+decimal_string_codec!(
+    dec2,
+    2,
+    "v2 amounts with two decimals (`\"230.00\"`, tax percentages `\"8.10\"`)."
+);
 
 /// v3/v4 money: a JSON number. Whole values are written as integers (`0`), others with their exact
 /// decimal digits (`328.25`), as bexio does.
@@ -167,10 +202,10 @@ pub mod num {
     /// the value is whole; fractional values are written with their shortest exact digits.
     pub fn serialize<S: Serializer>(v: &Decimal, s: S) -> Result<S::Ok, S::Error> {
         let v = v.normalize();
-        if v.scale() == 0 {
-            if let Ok(i) = i64::try_from(v.mantissa()) {
-                return s.serialize_i64(i);
-            }
+        if v.scale() == 0
+            && let Ok(i) = i64::try_from(v.mantissa())
+        {
+            return s.serialize_i64(i);
         }
         // `f64` printing is shortest-round-trip, so the digits written are the decimal's own.
         let f: f64 = v.to_string().parse().map_err(serde::ser::Error::custom)?;
@@ -263,7 +298,10 @@ mod tests {
             whole: Decimal::from_str("100.00").unwrap(),
         };
         let json = serde_json::to_string(&m).unwrap();
-        assert_eq!(json, r#"{"total":"19.150000","taxes":"1.3706","amount":328.25,"whole":100}"#);
+        assert_eq!(
+            json,
+            r#"{"total":"19.150000","taxes":"1.3706","amount":328.25,"whole":100}"#
+        );
         let back: Money = serde_json::from_str(&json).unwrap();
         assert_eq!(back.amount, Decimal::from_str("328.25").unwrap());
         assert_eq!(back.total, Decimal::from_str("19.15").unwrap());
