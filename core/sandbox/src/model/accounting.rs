@@ -182,20 +182,22 @@ pub struct ManualEntry {
 }
 record_fields!(ManualEntry, |s| id = s.id; "id" => s.id, "date" => s.date.to_string());
 
-/// `/3.0/accounting/journal`: one booking.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `/3.0/accounting/journal`: one booking. Kept compact (no per-row text allocations): a large
+/// company has millions of bookings.
+#[derive(Debug, Clone, Serialize)]
 #[allow(missing_docs)]
 pub struct JournalEntry {
     pub id: u64,
     pub ref_id: u64,
-    pub ref_uuid: String,
-    pub ref_class: String,
+    #[serde(serialize_with = "display")]
+    pub ref_uuid: uuid::Uuid,
+    pub ref_class: &'static str,
     /// The booking date at midnight, Zurich time.
     #[serde(with = "ts_v3")]
     pub date: Stamp,
     pub debit_account_id: u64,
     pub credit_account_id: u64,
-    pub description: String,
+    pub description: std::sync::Arc<str>,
     #[serde(with = "num")]
     pub amount: Decimal,
     pub currency_id: u64,
@@ -240,3 +242,7 @@ pub struct BankAccount {
     pub bank_nr: String,
 }
 record_fields!(BankAccount, |s| id = s.id; "id" => s.id, "name" => s.name.as_str());
+
+fn display<T: std::fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}

@@ -1,0 +1,106 @@
+//! The `bexio-bi` binary as users and scripts meet it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_bexio-bi"));
+    c.env("BEXIO_BI_HOME", std::env::temp_dir().join("bexio-bi-cli-tests"));
+    c.env_remove("RUST_LOG");
+    c
+}
+
+#[test]
+fn help_teaches_with_examples() {
+    let out = bin().arg("--help").output().expect("run bexio-bi --help");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Examples:"), "{text}");
+    assert!(text.contains("bexio-bi demo"), "{text}");
+    assert!(text.contains("BEXIO_BI_HOME"), "{text}");
+    let out = bin().args(["sandbox", "serve", "--help"]).output().expect("run sandbox serve --help");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in ["--faults", "--time-scale", "--companies", "--invoices", "--seed", "_sandbox/stats"] {
+        assert!(text.contains(needle), "sandbox serve --help lacks {needle}: {text}");
+    }
+}
+
+#[test]
+fn bad_arguments_exit_2_with_a_clear_message() {
+    let out = bin().args(["sandbox", "serve", "--faults", "explode=0.5"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown fault kind"), "{err}");
+    let out = bin().args(["sandbox", "serve", "--companies", "0"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let out = bin().args(["no-such-command"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn sandbox_serve_prints_one_json_line_serves_and_stops_on_sigterm() {
+    let mut child = bin()
+        .args(["sandbox", "serve", "--invoices", "300", "--companies", "2", "--seed", "5"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the sandbox");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("read the ready line");
+    let ready: serde_json::Value = serde_json::from_str(&line).expect("the ready line is JSON");
+    let url = ready["url"].as_str().expect("url").to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let tenants = ready["tenants"].as_array().expect("tenants");
+    assert_eq!(tenants.len(), 2);
+    for t in tenants {
+        for k in ["name", "company_id", "token"] {
+            assert!(t[k].as_str().is_some_and(|s| !s.is_empty()), "tenant lacks {k}: {t}");
+        }
+    }
+    let token = tenants[0]["token"].as_str().expect("token").to_string();
+
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    rt.block_on(async {
+        let resp = reqwest::Client::new()
+            .get(format!("{url}/2.0/kb_invoice?limit=3"))
+            .bearer_auth(&token)
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .expect("GET invoices");
+        assert_eq!(resp.status(), 200);
+        let body: serde_json::Value = resp.json().await.expect("json");
+        assert_eq!(body.as_array().map(Vec::len), Some(3));
+    });
+
+    // SIGTERM ends it cleanly.
+    let pid = child.id().to_string();
+    let status = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    assert!(status.success());
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            assert!(status.success(), "exit status after SIGTERM: {status:?}");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "the sandbox did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn demo_runs_end_to_end_and_reconciles() {
+    let out = bin().args(["demo", "--companies", "2", "--invoices", "400", "--json"]).output().expect("run demo");
+    assert!(out.status.success(), "demo failed: {}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("demo --json prints JSON");
+    let companies = report["companies"].as_array().expect("companies");
+    assert_eq!(companies.len(), 2);
+    for c in companies {
+        assert_eq!(c["reconciled"], true, "{c}");
+        assert_eq!(c["invoices_read"].as_u64(), Some(400), "{c}");
+        assert!(c["week_created"].as_u64().unwrap_or(0) > 0, "{c}");
+    }
+    assert!(report["oauth_user"].as_str().is_some_and(|u| u.contains('@')));
+}
