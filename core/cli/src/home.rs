@@ -6,7 +6,6 @@ use anyhow::Context;
 
 /// The data directory: `$BEXIO_BI_HOME`, else the platform's data directory
 /// (`~/.local/share/bexio-bi` on Linux).
-#[allow(dead_code)]
 pub fn data_dir() -> anyhow::Result<PathBuf> {
     if let Some(dir) = std::env::var_os("BEXIO_BI_HOME").filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(dir));

@@ -288,10 +288,18 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     sandbox.stop().await;
 
+    // Keep the report where later runs (and later stages of the pipeline) find it.
+    let dir = crate::home::data_dir()?.join("demo");
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join("report.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&report)?)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print_report(&report);
+        println!("Report saved to {}", path.display());
     }
     if report.companies.iter().any(|c| !c.reconciled) {
         bail!("invoice totals read over the API do not match the sandbox's ground truth");

@@ -6,7 +6,10 @@ use std::time::{Duration, Instant};
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_bexio-bi"));
-    c.env("BEXIO_BI_HOME", std::env::temp_dir().join("bexio-bi-cli-tests"));
+    c.env(
+        "BEXIO_BI_HOME",
+        std::env::temp_dir().join("bexio-bi-cli-tests"),
+    );
     c.env_remove("RUST_LOG");
     c
 }
@@ -19,20 +22,39 @@ fn help_teaches_with_examples() {
     assert!(text.contains("Examples:"), "{text}");
     assert!(text.contains("bexio-bi demo"), "{text}");
     assert!(text.contains("BEXIO_BI_HOME"), "{text}");
-    let out = bin().args(["sandbox", "serve", "--help"]).output().expect("run sandbox serve --help");
+    let out = bin()
+        .args(["sandbox", "serve", "--help"])
+        .output()
+        .expect("run sandbox serve --help");
     let text = String::from_utf8_lossy(&out.stdout);
-    for needle in ["--faults", "--time-scale", "--companies", "--invoices", "--seed", "_sandbox/stats"] {
-        assert!(text.contains(needle), "sandbox serve --help lacks {needle}: {text}");
+    for needle in [
+        "--faults",
+        "--time-scale",
+        "--companies",
+        "--invoices",
+        "--seed",
+        "_sandbox/stats",
+    ] {
+        assert!(
+            text.contains(needle),
+            "sandbox serve --help lacks {needle}: {text}"
+        );
     }
 }
 
 #[test]
 fn bad_arguments_exit_2_with_a_clear_message() {
-    let out = bin().args(["sandbox", "serve", "--faults", "explode=0.5"]).output().expect("run");
+    let out = bin()
+        .args(["sandbox", "serve", "--faults", "explode=0.5"])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unknown fault kind"), "{err}");
-    let out = bin().args(["sandbox", "serve", "--companies", "0"]).output().expect("run");
+    let out = bin()
+        .args(["sandbox", "serve", "--companies", "0"])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let out = bin().args(["no-such-command"]).output().expect("run");
     assert_eq!(out.status.code(), Some(2));
@@ -41,14 +63,25 @@ fn bad_arguments_exit_2_with_a_clear_message() {
 #[test]
 fn sandbox_serve_prints_one_json_line_serves_and_stops_on_sigterm() {
     let mut child = bin()
-        .args(["sandbox", "serve", "--invoices", "300", "--companies", "2", "--seed", "5"])
+        .args([
+            "sandbox",
+            "serve",
+            "--invoices",
+            "300",
+            "--companies",
+            "2",
+            "--seed",
+            "5",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("start the sandbox");
     let stdout = child.stdout.take().expect("stdout");
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("read the ready line");
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read the ready line");
     let ready: serde_json::Value = serde_json::from_str(&line).expect("the ready line is JSON");
     let url = ready["url"].as_str().expect("url").to_string();
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
@@ -56,12 +89,18 @@ fn sandbox_serve_prints_one_json_line_serves_and_stops_on_sigterm() {
     assert_eq!(tenants.len(), 2);
     for t in tenants {
         for k in ["name", "company_id", "token"] {
-            assert!(t[k].as_str().is_some_and(|s| !s.is_empty()), "tenant lacks {k}: {t}");
+            assert!(
+                t[k].as_str().is_some_and(|s| !s.is_empty()),
+                "tenant lacks {k}: {t}"
+            );
         }
     }
     let token = tenants[0]["token"].as_str().expect("token").to_string();
 
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     rt.block_on(async {
         let resp = reqwest::Client::new()
             .get(format!("{url}/2.0/kb_invoice?limit=3"))
@@ -77,7 +116,10 @@ fn sandbox_serve_prints_one_json_line_serves_and_stops_on_sigterm() {
 
     // SIGTERM ends it cleanly.
     let pid = child.id().to_string();
-    let status = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    let status = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
     assert!(status.success());
     let started = Instant::now();
     loop {
@@ -85,16 +127,27 @@ fn sandbox_serve_prints_one_json_line_serves_and_stops_on_sigterm() {
             assert!(status.success(), "exit status after SIGTERM: {status:?}");
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(10), "the sandbox did not stop on SIGTERM");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the sandbox did not stop on SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
 
 #[test]
 fn demo_runs_end_to_end_and_reconciles() {
-    let out = bin().args(["demo", "--companies", "2", "--invoices", "400", "--json"]).output().expect("run demo");
-    assert!(out.status.success(), "demo failed: {}", String::from_utf8_lossy(&out.stderr));
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("demo --json prints JSON");
+    let out = bin()
+        .args(["demo", "--companies", "2", "--invoices", "400", "--json"])
+        .output()
+        .expect("run demo");
+    assert!(
+        out.status.success(),
+        "demo failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("demo --json prints JSON");
     let companies = report["companies"].as_array().expect("companies");
     assert_eq!(companies.len(), 2);
     for c in companies {
@@ -102,5 +155,36 @@ fn demo_runs_end_to_end_and_reconciles() {
         assert_eq!(c["invoices_read"].as_u64(), Some(400), "{c}");
         assert!(c["week_created"].as_u64().unwrap_or(0) > 0, "{c}");
     }
-    assert!(report["oauth_user"].as_str().is_some_and(|u| u.contains('@')));
+    assert!(
+        report["oauth_user"]
+            .as_str()
+            .is_some_and(|u| u.contains('@'))
+    );
+}
+
+#[test]
+fn demo_keeps_its_report_under_bexio_bi_home() {
+    let home = std::env::temp_dir().join(format!("bexio-bi-home-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let out = bin()
+        .env("BEXIO_BI_HOME", &home)
+        .args(["demo", "--companies", "1", "--invoices", "200"])
+        .output()
+        .expect("run demo");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let saved: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(home.join("demo/report.json")).expect("report.json under BEXIO_BI_HOME"),
+    )
+    .expect("JSON");
+    assert_eq!(saved["companies"][0]["reconciled"], true);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("reconciled") && text.contains("Report saved to"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&home);
 }

@@ -135,17 +135,38 @@ fn allows(scopes: &BTreeSet<String>, needed: &str) -> bool {
             .is_some_and(|base| scopes.contains(&format!("{base}_edit")))
 }
 
-const GATEWAY_HEADERS: [(&str, &str); 7] = [
+/// Headers of bexio's API gateway (Kong behind Google's load balancer).
+const GATEWAY_HEADERS: [(&str, &str); 4] = [
     ("cache-control", "no-store"),
     ("pragma", "no-cache"),
     ("vary", "Origin"),
     ("access-control-allow-origin", "https://office.bexio.com"),
-    ("via", "1.1 google"),
-    ("cf-cache-status", "DYNAMIC"),
-    ("server", "cloudflare"),
 ];
 
-fn decorate(resp: &mut Response, quota: Option<&limits::Quota>, ray: u64) {
+/// Headers every answer gets from the CDN in front of both api.bexio.com and auth.bexio.com.
+fn cdn_headers(resp: &mut Response) {
+    let h = resp.headers_mut();
+    for (name, value) in [
+        ("via", "1.1 google"),
+        ("cf-cache-status", "DYNAMIC"),
+        ("server", "cloudflare"),
+    ] {
+        if !h.contains_key(name) {
+            h.insert(
+                HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            );
+        }
+    }
+    let ray = crate::model::wire::splitmix(RAY.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    if let Ok(v) = HeaderValue::from_str(&format!("{ray:016x}-ZRH")) {
+        h.insert(HeaderName::from_static("cf-ray"), v);
+    }
+}
+
+static RAY: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0x5eed);
+
+fn decorate(resp: &mut Response, quota: Option<&limits::Quota>) {
     let h = resp.headers_mut();
     if let Some(q) = quota {
         for (name, value) in q.headers() {
@@ -162,16 +183,20 @@ fn decorate(resp: &mut Response, quota: Option<&limits::Quota>, ray: u64) {
             );
         }
     }
-    if let Ok(v) = HeaderValue::from_str(&format!("{ray:016x}-ZRH")) {
-        h.insert(HeaderName::from_static("cf-ray"), v);
-    }
+    cdn_headers(resp);
+}
+
+/// The CDN in front of the OAuth realm.
+async fn cdn(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    cdn_headers(&mut resp);
+    resp
 }
 
 /// bexio's gateway, in its order: auth → rate limit → scope → faults → route.
 async fn gate(State(app): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
-    let ray = crate::model::wire::splitmix(app.clock.now().to_bits() ^ path.len() as u64);
 
     // 1. Who is calling?
     let token = req
@@ -195,7 +220,7 @@ async fn gate(State(app): State<Arc<AppState>>, mut req: Request, next: Next) ->
     });
     let Some((tenant, scopes)) = grant else {
         let mut r = ApiError::new(StatusCode::UNAUTHORIZED, "Invalid token.").into_response();
-        decorate(&mut r, None, ray);
+        decorate(&mut r, None);
         return r;
     };
 
@@ -221,7 +246,7 @@ async fn gate(State(app): State<Arc<AppState>>, mut req: Request, next: Next) ->
         let mut r = r
             .with_header("retry-after", quota.reset.to_string())
             .into_response();
-        decorate(&mut r, Some(&quota), ray);
+        decorate(&mut r, Some(&quota));
         return r;
     }
 
@@ -238,7 +263,7 @@ async fn gate(State(app): State<Arc<AppState>>, mut req: Request, next: Next) ->
                 format!("Missing scope: this call needs the scope '{needed}'"),
             )
             .into_response();
-            decorate(&mut r, Some(&quota), ray);
+            decorate(&mut r, Some(&quota));
             return r;
         }
     }
@@ -266,7 +291,7 @@ async fn gate(State(app): State<Arc<AppState>>, mut req: Request, next: Next) ->
             _ => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
                 .into_response(),
         };
-        decorate(&mut r, Some(&quota), ray);
+        decorate(&mut r, Some(&quota));
         return r;
     }
 
@@ -277,7 +302,7 @@ async fn gate(State(app): State<Arc<AppState>>, mut req: Request, next: Next) ->
         resp = mangle(resp, &decision).await;
     }
     if !path.starts_with("/4.0/banking") {
-        decorate(&mut resp, Some(&quota), ray);
+        decorate(&mut resp, Some(&quota));
     }
     resp
 }
@@ -325,6 +350,6 @@ pub fn router(app: Arc<AppState>) -> Router {
         .with_state(app.clone());
     Router::new()
         .nest("/_sandbox", admin::routes(app.clone()))
-        .merge(app.oauth.router())
+        .merge(app.oauth.router().layer(middleware::from_fn(cdn)))
         .merge(api)
 }

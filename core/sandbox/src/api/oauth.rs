@@ -1749,6 +1749,10 @@ fn page_response(status: StatusCode, page: String) -> Response {
         HeaderName::from_static("x-robots-tag"),
         HeaderValue::from_static("none"),
     );
+    headers.insert(
+        HeaderName::from_static("content-language"),
+        HeaderValue::from_static("de-CH"),
+    );
     resp
 }
 

@@ -27,6 +27,23 @@ pub trait Writable: Record + Serialize + DeserializeOwned + Clone {
     fn blank(id: u64, now: Stamp) -> Self;
     /// Marks the record as changed at `now`.
     fn touch(&mut self, _now: Stamp) {}
+    /// Adjusts the JSON of a write's answer where bexio encodes it differently from reads.
+    fn shape(_json: &mut serde_json::Value, _op: WriteOp) {}
+}
+
+/// Which write produced an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOp {
+    /// `POST /resource`.
+    Create,
+    /// `POST /resource/{id}` (2.0) or `PATCH` (3.0).
+    Edit,
+}
+
+fn shaped<T: Writable>(row: &T, op: WriteOp) -> Result<serde_json::Value, ApiError> {
+    let mut v = serde_json::to_value(row).map_err(|e| ApiError::unprocessable(e.to_string()))?;
+    T::shape(&mut v, op);
+    Ok(v)
 }
 
 /// Merges a JSON object into a record: unknown keys are ignored (as bexio does), read-only keys
@@ -198,7 +215,7 @@ pub fn create<T: Writable>(spec: Spec<T>, ctx: &Ctx, app: &AppState, body: &[u8]
     let row = merge(&T::blank(id, now), body)?;
     table.insert(row);
     let row = table.get(id).ok_or_else(ApiError::not_found)?;
-    Ok(single(spec, Reply::created(row)))
+    Ok(single(spec, Reply::created(&shaped(row, WriteOp::Create)?)))
 }
 
 /// Edits a record from a JSON body.
@@ -218,7 +235,7 @@ pub fn edit<T: Writable>(
     row.touch(now);
     table.insert(row);
     let row = table.get(id).ok_or_else(ApiError::not_found)?;
-    Ok(single(spec, Reply::json(row)))
+    Ok(single(spec, Reply::json(&shaped(row, WriteOp::Edit)?)))
 }
 
 /// Deletes a record.

@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 
 use super::query::{Params, matches_all, parse_search, v2_list};
 use super::reply::{ApiError, ApiResult, Reply};
-use super::table::{self, Spec, Writable, parse_id, read_routes, write_routes};
+use super::table::{self, Spec, Writable, WriteOp, parse_id, read_routes, write_routes};
 use super::{AppState, Ctx};
 use crate::company::Company;
 use crate::model::contacts::{AdditionalAddress, Contact, ContactDetail, ContactRelation, Country};
@@ -165,6 +165,28 @@ impl Writable for AdditionalAddress {
 
 impl Writable for Article {
     const REQUIRED: &'static [&'static str] = &["intern_code", "intern_name"];
+    /// bexio answers a create with the stock counters as strings (but `stock_available_nr`), and
+    /// an edit with `stock_nr` and `stock_min_nr` as strings; reads send numbers.
+    fn shape(json: &mut serde_json::Value, op: WriteOp) {
+        let fields: &[&str] = match op {
+            WriteOp::Create => &[
+                "stock_nr",
+                "stock_min_nr",
+                "stock_reserved_nr",
+                "stock_picked_nr",
+                "stock_disposed_nr",
+                "stock_ordered_nr",
+            ],
+            WriteOp::Edit => &["stock_nr", "stock_min_nr"],
+        };
+        for f in fields {
+            if let Some(v) = json.get_mut(*f)
+                && let Some(n) = v.as_i64()
+            {
+                *v = serde_json::Value::String(n.to_string());
+            }
+        }
+    }
     fn blank(id: u64, _: Stamp) -> Self {
         Article {
             id,
@@ -334,7 +356,11 @@ fn contacts() -> Router<Arc<AppState>> {
                 let id = parse_id(&id)?;
                 let c = ctx.tenant.company.read();
                 let row = c.contacts.get(id).ok_or_else(ApiError::not_found)?;
-                Ok::<_, ApiError>(Reply::json(row).with_etag())
+                let detail = ContactDetail {
+                    contact: row,
+                    profile_image: crate::company::BLANK_PNG_BASE64,
+                };
+                Ok::<_, ApiError>(Reply::json(&detail).with_etag())
             })
             .post(
                 move |ctx: Ctx,

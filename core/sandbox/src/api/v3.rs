@@ -461,9 +461,9 @@ fn files() -> Router<Arc<AppState>> {
                 let id = parse_id(&id)?;
                 let c = ctx.tenant.company.read();
                 let f = c.files.get(id).ok_or_else(ApiError::not_found)?;
+                // bexio labels previews as JPEG whatever their bytes (PNG in the recordings).
                 let mut preview = f.clone();
-                preview.mime_type = "image/png".into();
-                preview.extension = "png".into();
+                preview.mime_type = "image/jpeg".into();
                 Ok::<_, ApiError>(file_body(&preview).into_response())
             }),
         )

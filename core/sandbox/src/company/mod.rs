@@ -69,12 +69,12 @@ pub enum Anomaly {
         /// How many times the client's usual quantities.
         factor: u32,
     },
-    /// A regular client who stopped ordering after `last_order`.
+    /// A regular client who stopped ordering: no invoice after `last_invoice`.
     ClientChurn {
         /// The client.
         contact_id: u64,
-        /// Day of the client's last new document.
-        last_order: NaiveDate,
+        /// Day of the client's last invoice.
+        last_invoice: NaiveDate,
     },
     /// Several times the usual number of new documents on these days.
     ActivityBurst {

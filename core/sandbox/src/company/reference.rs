@@ -558,7 +558,8 @@ pub fn taxes(seed: u64) -> Table<Tax> {
             net_tax_value: None,
             start_year: from,
             end_year: to,
-            is_active: to.is_none(),
+            // Inactive: codes replaced in 2024, and "no VAT" on sales (as bexio ships it).
+            is_active: to.is_none() && code != "U00",
             display_name: format!("{code} - {label} {value:.2}%"),
             start_month: from.map(|_| 1),
             end_month: to.map(|_| 12),

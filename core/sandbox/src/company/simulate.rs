@@ -51,6 +51,8 @@ struct Client {
     project: Option<u64>,
     address: Arc<str>,
     vip: bool,
+    /// Invoices written so far.
+    invoices: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -96,7 +98,8 @@ pub struct Sim {
     unit_names: Vec<Arc<str>>,
     burst: (NaiveDate, NaiveDate),
     spike_day: NaiveDate,
-    spike_client: usize,
+    churn_day: NaiveDate,
+    churn_client: Option<usize>,
     employees: u32,
     quarter_vat: BTreeMap<(i32, u32), Decimal>,
     log: Option<Changes>,
@@ -217,6 +220,7 @@ pub fn generate(spec: &CompanySpec) -> Company {
     let burst_start = today - Duration::days(rng.random_range(200..300));
     let burst = (burst_start, burst_start + Duration::days(6));
     let spike_day = today - Duration::days(rng.random_range(60..120));
+    let churn_day = today - Duration::days(rng.random_range(150..250));
 
     let history_weight: f64 = start
         .iter_days()
@@ -254,7 +258,8 @@ pub fn generate(spec: &CompanySpec) -> Company {
         unit_names,
         burst,
         spike_day,
-        spike_client: 0,
+        churn_day,
+        churn_client: None,
         employees: 0,
         quarter_vat: BTreeMap::new(),
         log: None,
@@ -507,9 +512,17 @@ fn setup(c: &mut Company, lang: Lang, start: NaiveDate) {
             user_id: 1,
             article_type_id: a.kind.bexio_article_type_id(),
             contact_id: None,
-            deliverer_code: product.then(|| format!("D-{}", a.code)),
-            deliverer_name: product.then(|| "ALSO Schweiz AG".to_string()),
-            deliverer_description: None,
+            deliverer_code: Some(if product {
+                format!("D-{}", a.code)
+            } else {
+                String::new()
+            }),
+            deliverer_name: Some(if product {
+                "ALSO Schweiz AG".to_string()
+            } else {
+                String::new()
+            }),
+            deliverer_description: Some(String::new()),
             intern_code: a.code.into(),
             intern_name: a.name.into(),
             intern_description: Some(a.description.into()),
@@ -609,7 +622,6 @@ fn setup(c: &mut Company, lang: Lang, start: NaiveDate) {
     for _ in 0..initial {
         new_client(c, start);
     }
-    c.sim.spike_client = 0;
 
     // Files: a few scanned receipts in the inbox.
     for id in 1..=3u64 {
@@ -953,6 +965,7 @@ fn new_client(c: &mut Company, day: NaiveDate) {
         project: None,
         address,
         vip,
+        invoices: 0,
     });
 }
 
@@ -1310,23 +1323,10 @@ fn new_invoice(
     day: NaiveDate,
     positions: Vec<Position>,
     origin: Option<(DocKind, u64)>,
-) {
+) -> u64 {
     let id = new_doc(c, DocKind::Invoice, client, day, positions, origin);
     c.sim.cum_invoices += 1;
-    if day == c.sim.spike_day
-        && c.sim.spike_client == client
-        && !c
-            .anomalies
-            .iter()
-            .any(|a| matches!(a, Anomaly::InvoiceSpike { .. }))
-    {
-        let contact_id = c.sim.clients[client].contact_id;
-        c.anomalies.push(Anomaly::InvoiceSpike {
-            invoice_id: id,
-            contact_id,
-            factor: SPIKE_FACTOR,
-        });
-    }
+    c.sim.clients[client].invoices += 1;
     // Most invoices are issued the day they are written; some wait as drafts.
     let s = &mut c.sim;
     if s.chance(0.75) {
@@ -1340,6 +1340,7 @@ fn new_invoice(
         };
         s.schedule(later, ev);
     }
+    id
 }
 
 fn issue_invoice(c: &mut Company, id: u64, day: NaiveDate) {
@@ -1615,8 +1616,18 @@ fn accept_offer(c: &mut Company, id: u64, day: NaiveDate) {
     let Some(client) = contact.and_then(|id| c.sim.client_by_contact.get(&id).copied()) else {
         return;
     };
+    // A client who has left declines what is still open.
+    let gone = c.sim.clients[client].until.is_some_and(|u| u <= day);
     if let Some(o) = c.offers.get_mut(id) {
-        o.kb_item_status_id = status::OFFER_ACCEPTED;
+        o.kb_item_status_id = if gone {
+            status::OFFER_DECLINED
+        } else {
+            status::OFFER_ACCEPTED
+        };
+    }
+    if gone {
+        touch(c, DocKind::Offer, id, day);
+        return;
     }
     touch(c, DocKind::Offer, id, day);
     for p in &mut positions {
@@ -1645,7 +1656,8 @@ fn invoice_order(c: &mut Company, id: u64, day: NaiveDate) {
     }
     // Keep the planned number of invoices exact: past today's plan, the order waits a day.
     if c.sim.cum_invoices >= c.sim.cum_target.round() as u64 {
-        c.sim.schedule(day + Duration::days(1), Event::InvoiceOrder(id));
+        c.sim
+            .schedule(day + Duration::days(1), Event::InvoiceOrder(id));
         return;
     }
     let contact = order.contact_id;
@@ -1734,6 +1746,22 @@ fn simulate_day(c: &mut Company, day: NaiveDate) {
     for ev in c.sim.schedule.remove(&day).unwrap_or_default() {
         run_event(c, ev, day);
     }
+    if day >= c.sim.burst.0
+        && !c
+            .anomalies
+            .iter()
+            .any(|a| matches!(a, Anomaly::ActivityBurst { .. }))
+    {
+        let (from, to) = c.sim.burst;
+        c.anomalies.push(Anomaly::ActivityBurst {
+            from,
+            to,
+            factor: BURST_FACTOR as u32,
+        });
+    }
+    if day >= c.sim.churn_day && c.sim.churn_client.is_none() {
+        start_churn(c, day);
+    }
     if w == 0.0 {
         return;
     }
@@ -1754,35 +1782,18 @@ fn simulate_day(c: &mut Company, day: NaiveDate) {
     // Invoices written directly, topping up to the planned cumulative count.
     let target = c.sim.cum_target.round() as u64;
     let direct = target.saturating_sub(c.sim.cum_invoices);
-    for _ in 0..direct {
-        let client = active_client(c, day);
-        let spike = day == c.sim.spike_day
-            && !c
-                .anomalies
-                .iter()
-                .any(|a| matches!(a, Anomaly::InvoiceSpike { .. }));
-        let (client, factor) = if spike {
-            let steady = steady_client(c, day);
-            c.sim.spike_client = steady;
-            (steady, SPIKE_FACTOR)
-        } else {
-            (client, 1)
-        };
-        let positions = make_positions(c, client, day, factor);
-        new_invoice(c, client, day, positions, None);
-    }
-    if day == c.sim.burst.0
-        && !c
+    for i in 0..direct {
+        let planted = c
             .anomalies
             .iter()
-            .any(|a| matches!(a, Anomaly::ActivityBurst { .. }))
-    {
-        let (from, to) = c.sim.burst;
-        c.anomalies.push(Anomaly::ActivityBurst {
-            from,
-            to,
-            factor: BURST_FACTOR as u32,
-        });
+            .any(|a| matches!(a, Anomaly::InvoiceSpike { .. }));
+        if i == 0 && day >= c.sim.spike_day && !planted {
+            spike_invoice(c, day);
+            continue;
+        }
+        let client = active_client(c, day);
+        let positions = make_positions(c, client, day, 1);
+        new_invoice(c, client, day, positions, None);
     }
 
     projects_and_time(c, day, rate);
@@ -1828,44 +1839,95 @@ fn simulate_day(c: &mut Company, day: NaiveDate) {
     }
 }
 
-/// A client with steady business (for the invoice spike).
-fn steady_client(c: &mut Company, day: NaiveDate) -> usize {
-    let s = &c.sim;
-    s.clients
-        .iter()
-        .enumerate()
-        .filter(|(_, cl)| cl.until.is_none_or(|u| u > day) && cl.size < 1.5)
-        .max_by(|a, b| a.1.weight.total_cmp(&b.1.weight))
-        .map_or(0, |(i, _)| i)
-}
-
-/// Makes the biggest long-standing client stop ordering some months before today.
-fn plant_churn(c: &mut Company) {
-    // Documented after the fact: the client among those that left with the most invoices.
-    let mut counts: BTreeMap<u64, (u64, NaiveDate)> = BTreeMap::new();
-    for inv in c.invoices.iter() {
-        if let Some(cid) = inv.contact_id {
-            let e = counts.entry(cid).or_insert((0, inv.is_valid_from));
-            e.0 += 1;
-            e.1 = e.1.max(inv.is_valid_from);
-        }
-    }
-    let today = c.today;
-    let churned = c
-        .sim
+/// The active client with the most invoices so far: a regular whose usual is well known.
+fn regular_client(c: &Company, day: NaiveDate, except: Option<usize>) -> Option<usize> {
+    c.sim
         .clients
         .iter()
-        .filter(|cl| cl.until.is_some_and(|u| u <= today))
-        .filter_map(|cl| {
-            counts
-                .get(&cl.contact_id)
-                .map(|(n, last)| (cl.contact_id, *n, *last))
-        })
-        .max_by_key(|(_, n, _)| *n);
-    if let Some((contact_id, _, last_order)) = churned {
+        .enumerate()
+        .filter(|(i, cl)| Some(*i) != except && cl.until.is_none_or(|u| u > day))
+        .max_by_key(|(_, cl)| cl.invoices)
+        .filter(|(_, cl)| cl.invoices >= 2)
+        .map(|(i, _)| i)
+}
+
+/// Writes one invoice about [`SPIKE_FACTOR`] times a regular client's usual (median) amount.
+fn spike_invoice(c: &mut Company, day: NaiveDate) {
+    let Some(client) = regular_client(c, day, c.sim.churn_client) else {
+        // No regular yet: an ordinary invoice today, the spike on a later day.
+        let client = active_client(c, day);
+        let positions = make_positions(c, client, day, 1);
+        new_invoice(c, client, day, positions, None);
+        return;
+    };
+    let contact = c.sim.clients[client].contact_id;
+    let mut usual: Vec<Decimal> = c
+        .invoices
+        .iter()
+        .filter(|d| d.contact_id == Some(contact))
+        .map(|d| d.total_net)
+        .collect();
+    usual.sort();
+    let median = usual.get(usual.len() / 2).copied().unwrap_or(Decimal::ONE);
+    let mut positions: Vec<Position> = make_positions(c, client, day, 1)
+        .into_iter()
+        .filter(|p| matches!(p.kind, PositionKind::Custom | PositionKind::Article { .. }))
+        .collect();
+    let base: Decimal = positions.iter().map(|p| p.position_total).sum();
+    let wanted = median * Decimal::from(SPIKE_FACTOR);
+    let mult = if base.is_zero() {
+        Decimal::from(SPIKE_FACTOR)
+    } else {
+        (wanted / base).ceil().max(Decimal::ONE)
+    };
+    for p in &mut positions {
+        p.amount *= mult;
+        p.position_total = cents(
+            p.amount * p.unit_price * (Decimal::ONE_HUNDRED - p.discount_in_percent)
+                / Decimal::ONE_HUNDRED,
+        );
+    }
+    let id = new_invoice(c, client, day, positions, None);
+    // The spike is issued at once, so it is never a draft that gets deleted.
+    issue_invoice(c, id, day);
+    let total = c.invoices.get(id).map_or(Decimal::ZERO, |d| d.total_net);
+    let factor = if median.is_zero() {
+        SPIKE_FACTOR
+    } else {
+        rust_decimal::prelude::ToPrimitive::to_u32(&(total / median).round())
+            .unwrap_or(SPIKE_FACTOR)
+    };
+    c.anomalies.push(Anomaly::InvoiceSpike {
+        invoice_id: id,
+        contact_id: contact,
+        factor,
+    });
+}
+
+/// A regular client stops ordering from `day` on.
+fn start_churn(c: &mut Company, day: NaiveDate) {
+    if let Some(client) = regular_client(c, day, None) {
+        c.sim.clients[client].until = Some(day);
+        c.sim.churn_client = Some(client);
+    }
+}
+
+/// Documents the churned client with the day of its last invoice.
+fn plant_churn(c: &mut Company) {
+    let Some(client) = c.sim.churn_client else {
+        return;
+    };
+    let contact_id = c.sim.clients[client].contact_id;
+    let last_invoice = c
+        .invoices
+        .iter()
+        .filter(|d| d.contact_id == Some(contact_id))
+        .map(|d| d.is_valid_from)
+        .max();
+    if let Some(last_invoice) = last_invoice {
         c.anomalies.push(Anomaly::ClientChurn {
             contact_id,
-            last_order,
+            last_invoice,
         });
     }
 }
@@ -2098,7 +2160,11 @@ fn pay_bill(c: &mut Company, seq: u64, day: NaiveDate) {
     b.paid = b.gross;
     b.status = "PAID";
     b.updated_at = stamp;
-    let (gross, text, id) = (b.gross, Arc::<str>::from(format!("Zahlung {}", b.document_no)), b.id.clone());
+    let (gross, text, id) = (
+        b.gross,
+        Arc::<str>::from(format!("Zahlung {}", b.document_no)),
+        b.id.clone(),
+    );
     c.sim
         .log(|l| l.updated("purchase/bills", RecordId::Uuid(id)));
     journal(
@@ -2235,7 +2301,10 @@ fn purchases(c: &mut Company, day: NaiveDate, rate: f64) {
             attachment_ids: vec![uuid_for(s.seed ^ 0xA78, seq).to_string()],
             updated_at: created,
         };
-        let (id_str, text) = (exp.id.clone(), Arc::<str>::from(format!("{} {}", exp.document_no, exp.title)));
+        let (id_str, text) = (
+            exp.id.clone(),
+            Arc::<str>::from(format!("{} {}", exp.document_no, exp.title)),
+        );
         c.expenses.insert(exp);
         c.sim.log(|l| l.created("expenses", RecordId::Uuid(id_str)));
         journal(
@@ -2495,7 +2564,12 @@ mod tests {
         // Exactly the requested number of invoices exists on `today`, for several seeds.
         assert_eq!(a.invoices.len(), 400);
         for seed in 1..6 {
-            assert_eq!(Company::generate(&CompanySpec::new(seed, 350)).invoices.len(), 350);
+            assert_eq!(
+                Company::generate(&CompanySpec::new(seed, 350))
+                    .invoices
+                    .len(),
+                350
+            );
         }
         assert!(a.anomalies.len() >= 2, "{:?}", a.anomalies);
     }

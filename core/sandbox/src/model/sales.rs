@@ -418,18 +418,12 @@ pub struct Article {
     pub is_stock: bool,
     pub stock_id: Option<u64>,
     pub stock_place_id: Option<u64>,
-    #[serde(with = "stock")]
     pub stock_nr: i64,
-    #[serde(with = "stock")]
     pub stock_min_nr: i64,
-    #[serde(with = "stock")]
     pub stock_reserved_nr: i64,
     pub stock_available_nr: i64,
-    #[serde(with = "stock")]
     pub stock_picked_nr: i64,
-    #[serde(with = "stock")]
     pub stock_disposed_nr: i64,
-    #[serde(with = "stock")]
     pub stock_ordered_nr: i64,
     pub width: Option<i64>,
     pub height: Option<i64>,
@@ -445,26 +439,6 @@ pub struct Article {
 }
 record_fields!(Article, |s| id = s.id;
     "id" => s.id, "intern_name" => s.intern_name.as_str(), "intern_code" => s.intern_code.as_str());
-
-/// Stock counters are strings in bexio's article JSON (`"stock_nr":"0"`), except one.
-mod stock {
-    use serde::{Deserialize, Deserializer, Serializer};
-    pub fn serialize<S: Serializer>(v: &i64, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&v.to_string())
-    }
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-        match serde_json::Value::deserialize(d)? {
-            serde_json::Value::String(s) => s.parse().map_err(serde::de::Error::custom),
-            serde_json::Value::Number(n) => n
-                .as_i64()
-                .ok_or_else(|| serde::de::Error::custom("not an integer")),
-            serde_json::Value::Null => Ok(0),
-            other => Err(serde::de::Error::custom(format!(
-                "expected a number, got {other}"
-            ))),
-        }
-    }
-}
 
 /// `/2.0/kb_item_setting`: numbering and defaults per document class.
 #[derive(Debug, Clone, Serialize, Deserialize)]
