@@ -5,6 +5,7 @@
 //! sandbox's ground truth, lets a week of business happen, and prints what it saw. Later stages
 //! (extraction, the store, exporters) plug in here as they land.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
@@ -38,8 +39,10 @@ struct CompanyReport {
     company_id: String,
     invoices_read: u64,
     pages: u64,
-    total_read: Decimal,
-    total_truth: Decimal,
+    /// Σ invoice `total` per currency, as read over the API.
+    totals_read: BTreeMap<String, Decimal>,
+    /// The same from the sandbox's ground truth.
+    totals_truth: BTreeMap<String, Decimal>,
     reconciled: bool,
     contacts: u64,
     bills: u64,
@@ -193,8 +196,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut companies = Vec::new();
     for tenant in sandbox.ready().tenants.clone() {
         // Page through all invoices the way bexio pages: until a page is shorter than the limit.
-        let (mut offset, limit, mut pages, mut read, mut total) =
-            (0u64, 2000u64, 0u64, 0u64, Decimal::ZERO);
+        // Currency ids to codes, from the 3.0 API.
+        let (currencies, _) =
+            get_json(&http, &format!("{base}/3.0/currencies"), &tenant.token).await?;
+        let code_of: BTreeMap<u64, String> = currencies
+            .as_array()
+            .context("currencies are not an array")?
+            .iter()
+            .filter_map(|c| Some((c["id"].as_u64()?, c["name"].as_str()?.to_string())))
+            .collect();
+        let (mut offset, limit, mut pages, mut read) = (0u64, 2000u64, 0u64, 0u64);
+        let mut totals_read: BTreeMap<String, Decimal> = BTreeMap::new();
         let mut rate_limit;
         loop {
             let (page, headers) = get_json(
@@ -210,7 +222,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                     .as_str()
                     .context("invoice total is not a decimal string")?
                     .parse()?;
-                total += t;
+                let currency = inv["currency_id"]
+                    .as_u64()
+                    .and_then(|id| code_of.get(&id))
+                    .context("invoice currency is unknown")?;
+                *totals_read.entry(currency.clone()).or_default() += t;
             }
             read += rows.len() as u64;
             rate_limit = format!(
@@ -240,10 +256,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         )
         .await?;
         let truth = &stats["companies"][0]["stats"];
-        let total_truth: Decimal = truth["invoices"]["sum_total"]
-            .as_str()
-            .unwrap_or("0")
-            .parse()?;
+        let mut totals_truth: BTreeMap<String, Decimal> = BTreeMap::new();
+        if let Some(by) = truth["invoices"]["by_currency"].as_object() {
+            for (code, sums) in by {
+                totals_truth.insert(
+                    code.clone(),
+                    sums["sum_total"].as_str().unwrap_or("0").parse()?,
+                );
+            }
+        }
         let (week, _) = {
             let resp = http
                 .post(format!(
@@ -262,9 +283,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             company_id: tenant.company_id.clone(),
             invoices_read: read,
             pages,
-            total_read: total,
-            total_truth,
-            reconciled: total == total_truth,
+            reconciled: totals_read == totals_truth,
+            totals_read,
+            totals_truth,
             contacts: truth["counts"]["contact"].as_u64().unwrap_or(0),
             bills: truth["counts"]["purchase/bills"].as_u64().unwrap_or(0),
             rate_limit,
@@ -315,17 +336,28 @@ fn print_report(r: &Report) {
     );
     println!();
     println!(
-        "{:<34} {:>9} {:>6} {:>16} {:>10} {:>7} {:>7}",
-        "company", "invoices", "pages", "Σ total (API)", "reconciled", "clients", "bills"
+        "{:<28} {:>8} {:>5} {:>34} {:>10} {:>8} {:>6}",
+        "company",
+        "invoices",
+        "pages",
+        "Σ invoice totals read over the API",
+        "reconciled",
+        "contacts",
+        "bills"
     );
     for c in &r.companies {
+        let totals: Vec<String> = c
+            .totals_read
+            .iter()
+            .map(|(cur, v)| format!("{cur} {}", money(*v)))
+            .collect();
         println!(
-            "{:<34} {:>9} {:>6} {:>16} {:>10} {:>7} {:>7}",
-            truncate(&c.name, 34),
+            "{:<28} {:>8} {:>5} {:>34} {:>10} {:>8} {:>6}",
+            truncate(&c.name, 28),
             c.invoices_read,
             c.pages,
-            c.total_read.round_dp(2).to_string(),
-            if c.reconciled { "yes" } else { "NO" },
+            totals.join(" + "),
+            if c.reconciled { "to the cent" } else { "NO" },
             c.contacts,
             c.bills
         );
@@ -339,6 +371,21 @@ fn print_report(r: &Report) {
     }
     println!();
     println!("{} API requests in {:.1} s", r.requests, r.seconds);
+}
+
+/// `1234567.8` → `1'234'567.80`, the Swiss way.
+fn money(v: Decimal) -> String {
+    let s = format!("{:.2}", v.round_dp(2));
+    let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
+    let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
+    let mut grouped = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push('\'');
+        }
+        grouped.push(ch);
+    }
+    format!("{sign}{grouped}.{frac}")
 }
 
 fn truncate(s: &str, n: usize) -> String {
