@@ -67,6 +67,22 @@ pub fn merge<T: Writable>(base: &T, body: &[u8]) -> Result<T, ApiError> {
         .map_err(|e| ApiError::unprocessable(format!("Could not save the record: {e}")))
 }
 
+/// Declares a [`Spec`] for a table field of `Company`: `spec!(2, contacts, order: [...], search: [...])`;
+/// the first argument is the API generation (3 adds the paging headers).
+macro_rules! spec {
+    ($gen:literal, $field:ident, order: [$($o:literal),*], search: [$($s:literal),*] $(, etag: $etag:expr)?) => {
+        $crate::api::table::Spec {
+            table: |c: &$crate::company::Company| &c.$field,
+            table_mut: |c: &mut $crate::company::Company| &mut c.$field,
+            orderable: &[$($o),*],
+            searchable: &[$($s),*],
+            v3: $gen == 3,
+            etag: false $(|| $etag)?,
+        }
+    };
+}
+pub(crate) use spec;
+
 /// How a resource behaves.
 pub struct Spec<T: 'static> {
     /// Read the table.

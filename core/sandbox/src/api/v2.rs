@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 
 use super::query::{Params, matches_all, parse_search, v2_list};
 use super::reply::{ApiError, ApiResult, Reply};
-use super::table::{self, Spec, Writable, WriteOp, parse_id, read_routes, write_routes};
+use super::table::{self, Spec, Writable, WriteOp, parse_id, read_routes, spec, write_routes};
 use super::{AppState, Ctx};
 use crate::company::Company;
 use crate::model::contacts::{AdditionalAddress, Contact, ContactDetail, ContactRelation, Country};
@@ -19,19 +19,6 @@ use crate::model::projects::Note;
 use crate::model::sales::{Article, DocKind, Payment, SalesDoc, status};
 use crate::model::wire::Stamp;
 use crate::model::{Named, Table};
-
-macro_rules! spec {
-    ($field:ident, order: [$($o:literal),*], search: [$($s:literal),*] $(, etag: $etag:expr)?) => {
-        Spec {
-            table: |c: &Company| &c.$field,
-            table_mut: |c: &mut Company| &mut c.$field,
-            orderable: &[$($o),*],
-            searchable: &[$($s),*],
-            v3: false,
-            etag: false $(|| $etag)?,
-        }
-    };
-}
 
 impl Writable for Named {
     const REQUIRED: &'static [&'static str] = &["name"];
@@ -93,42 +80,7 @@ impl Writable for Contact {
     const REQUIRED: &'static [&'static str] = &["contact_type_id", "name_1", "user_id", "owner_id"];
     const READ_ONLY: &'static [&'static str] = &["id", "nr", "updated_at", "address"];
     fn blank(id: u64, now: Stamp) -> Self {
-        let empty = || Some(String::new());
-        Contact {
-            id,
-            nr: Some(format!("{id:06}")),
-            contact_type_id: 1,
-            name_1: String::new(),
-            name_2: empty(),
-            salutation_id: None,
-            salutation_form: None,
-            title_id: None,
-            birthday: None,
-            address: None,
-            street_name: None,
-            house_number: None,
-            address_addition: None,
-            postcode: empty(),
-            city: empty(),
-            country_id: None,
-            mail: empty(),
-            mail_second: empty(),
-            phone_fixed: empty(),
-            phone_fixed_second: empty(),
-            phone_mobile: empty(),
-            fax: empty(),
-            url: empty(),
-            skype_name: empty(),
-            remarks: empty(),
-            language_id: None,
-            is_lead: false,
-            contact_group_ids: None,
-            contact_branch_ids: None,
-            user_id: 1,
-            owner_id: 1,
-            updated_at: now,
-            archived: false,
-        }
+        Contact::new(id, now)
     }
     fn touch(&mut self, now: Stamp) {
         self.updated_at = now;
@@ -304,7 +256,7 @@ const ORDER_SEARCH: &[&str] = &[
 ];
 
 fn contact_spec() -> Spec<Contact> {
-    spec!(contacts, order: ["id", "nr", "name_1", "updated_at"], search: [], etag: true)
+    spec!(2, contacts, order: ["id", "nr", "name_1", "updated_at"], search: [], etag: true)
 }
 
 /// The contacts DELETE archives; archived contacts only show with `show_archived=true`.
@@ -444,7 +396,7 @@ fn additional_addresses() -> Router<Arc<AppState>> {
             .post(|ctx: Ctx, Path(cid): Path<String>, State(app): State<Arc<AppState>>, body: Bytes| async move {
                 let cid = parse_id(&cid)?;
                 owned(&ctx.tenant.company.read(), cid)?;
-                let spec = spec!(additional_addresses, order: ["id"], search: [], etag: true);
+                let spec = spec!(2, additional_addresses, order: ["id"], search: [], etag: true);
                 let r = table::create(spec, &ctx, &app, &body)?;
                 let v: AdditionalAddress = serde_json::from_slice(&r.body).map_err(|e| ApiError::unprocessable(e.to_string()))?;
                 if let Some(a) = ctx.tenant.company.write().additional_addresses.get_mut(v.id) {
@@ -477,7 +429,7 @@ fn additional_addresses() -> Router<Arc<AppState>> {
                 if !belongs {
                     return Err(ApiError::not_found());
                 }
-                let spec = spec!(additional_addresses, order: ["id"], search: [], etag: true);
+                let spec = spec!(2, additional_addresses, order: ["id"], search: [], etag: true);
                 table::edit(spec, &ctx, &app, &id, &body)
             })
             .delete(|ctx: Ctx, Path((cid, id)): Path<(String, String)>| async move {
@@ -617,56 +569,44 @@ fn invoice_actions() -> Router<Arc<AppState>> {
         doc.updated_at = now;
         Ok(Reply::success())
     }
-    Router::new()
-        .route(
-            "/2.0/kb_invoice/{id}/issue",
-            post(
-                |ctx: Ctx, State(app): State<Arc<AppState>>, Path(id): Path<String>| async move {
-                    action(&ctx, &app, &id, |d| {
-                        if d.kb_item_status_id != status::INVOICE_DRAFT {
-                            return Err(ApiError::unprocessable(
-                                "Only draft invoices can be issued",
-                            ));
-                        }
-                        d.kb_item_status_id = status::INVOICE_PENDING;
-                        Ok(())
-                    })
-                },
-            ),
-        )
-        .route(
-            "/2.0/kb_invoice/{id}/revert_issue",
-            post(
-                |ctx: Ctx, State(app): State<Arc<AppState>>, Path(id): Path<String>| async move {
-                    action(&ctx, &app, &id, |d| {
-                        if d.kb_item_status_id != status::INVOICE_PENDING || !d.payments.is_empty()
-                        {
-                            return Err(ApiError::unprocessable(
-                                "Only open invoices without payments can be reverted to draft",
-                            ));
-                        }
-                        d.kb_item_status_id = status::INVOICE_DRAFT;
-                        Ok(())
-                    })
-                },
-            ),
-        )
-        .route(
-            "/2.0/kb_invoice/{id}/cancel",
-            post(
-                |ctx: Ctx, State(app): State<Arc<AppState>>, Path(id): Path<String>| async move {
-                    action(&ctx, &app, &id, |d| {
-                        if d.kb_item_status_id != status::INVOICE_PENDING {
-                            return Err(ApiError::unprocessable(
-                                "Only open invoices can be cancelled",
-                            ));
-                        }
-                        d.kb_item_status_id = status::INVOICE_CANCELLED;
-                        Ok(())
-                    })
-                },
-            ),
-        )
+    // (action, status it applies to, new status, refusal): bexio's invoice status transitions.
+    const TRANSITIONS: [(&str, u32, u32, &str); 3] = [
+        (
+            "issue",
+            status::INVOICE_DRAFT,
+            status::INVOICE_PENDING,
+            "Only draft invoices can be issued",
+        ),
+        (
+            "revert_issue",
+            status::INVOICE_PENDING,
+            status::INVOICE_DRAFT,
+            "Only open invoices without payments can be reverted to draft",
+        ),
+        (
+            "cancel",
+            status::INVOICE_PENDING,
+            status::INVOICE_CANCELLED,
+            "Only open invoices without payments can be cancelled",
+        ),
+    ];
+    let mut r = Router::new();
+    for (name, from, to, refusal) in TRANSITIONS {
+        r = r.route(
+            &format!("/2.0/kb_invoice/{{id}}/{name}"),
+            post(move |ctx: Ctx, State(app): State<Arc<AppState>>, Path(id): Path<String>| async move {
+                action(&ctx, &app, &id, |d| {
+                    // Leaving "open" is only allowed before any payment was booked.
+                    if d.kb_item_status_id != from || (from == status::INVOICE_PENDING && !d.payments.is_empty()) {
+                        return Err(ApiError::unprocessable(refusal));
+                    }
+                    d.kb_item_status_id = to;
+                    Ok(())
+                })
+            }),
+        );
+    }
+    r
         .route(
             "/2.0/kb_invoice/{id}/payment",
             get(
@@ -804,20 +744,19 @@ fn lookup(
 
 /// All 2.0 routes.
 pub fn routes() -> Router<Arc<AppState>> {
-    let relation = spec!(contact_relations, order: ["id", "contact_id", "contact_sub_id", "updated_at"], search: ["contact_id", "contact_sub_id", "updated_at"], etag: true);
-    let country = spec!(countries, order: ["id", "name", "name_short"], search: ["id", "name", "name_short", "iso_3166_alpha2"]);
-    let language = spec!(languages, order: ["id", "name"], search: ["id", "name", "iso_639_1"]);
-    let note = spec!(notes, order: ["id", "event_start"], search: ["id", "event_start", "contact_id", "user_id", "subject", "module_id", "entry_id", "project_id"]);
+    let relation = spec!(2, contact_relations, order: ["id", "contact_id", "contact_sub_id", "updated_at"], search: ["contact_id", "contact_sub_id", "updated_at"], etag: true);
+    let country = spec!(2, countries, order: ["id", "name", "name_short"], search: ["id", "name", "name_short", "iso_3166_alpha2"]);
+    let language = spec!(2, languages, order: ["id", "name"], search: ["id", "name", "iso_639_1"]);
+    let note = spec!(2, notes, order: ["id", "event_start"], search: ["id", "event_start", "contact_id", "user_id", "subject", "module_id", "entry_id", "project_id"]);
     let article =
-        spec!(articles, order: ["id", "intern_name"], search: ["intern_name", "intern_code"]);
+        spec!(2, articles, order: ["id", "intern_name"], search: ["intern_name", "intern_code"]);
     let project =
-        spec!(projects, order: ["id", "name"], search: ["name", "contact_id", "pr_state_id"]);
-    let timesheet = spec!(timesheets, order: ["id", "date"], search: ["id", "client_service_id", "contact_id", "user_id", "pr_project_id", "status_id", "date"]);
-    let client_service = spec!(client_services, order: ["id", "name"], search: ["id", "name"]);
-    let accounts = spec!(accounts, order: ["id", "account_no", "name"], search: ["account_no", "fibu_account_group_id", "name", "account_type"]);
-    let account_groups =
-        spec!(account_groups, order: ["id", "account_no", "name"], search: ["account_no", "name"]);
-    let settings = spec!(document_settings, order: ["id"], search: []);
+        spec!(2, projects, order: ["id", "name"], search: ["name", "contact_id", "pr_state_id"]);
+    let timesheet = spec!(2, timesheets, order: ["id", "date"], search: ["id", "client_service_id", "contact_id", "user_id", "pr_project_id", "status_id", "date"]);
+    let client_service = spec!(2, client_services, order: ["id", "name"], search: ["id", "name"]);
+    let accounts = spec!(2, accounts, order: ["id", "account_no", "name"], search: ["account_no", "fibu_account_group_id", "name", "account_type"]);
+    let account_groups = spec!(2, account_groups, order: ["id", "account_no", "name"], search: ["account_no", "name"]);
+    let settings = spec!(2, document_settings, order: ["id"], search: []);
     let contact_spec = contact_spec();
     let _ = contact_spec;
 

@@ -14,25 +14,12 @@ use rust_decimal::Decimal;
 
 use super::query::{Params, matches_all, parse_search, v3_list};
 use super::reply::{ApiError, Reply};
-use super::table::{self, Spec, Writable, parse_id, read_routes};
+use super::table::{self, Writable, parse_id, read_routes, spec};
 use super::{AppState, Ctx};
 use crate::company::{CURRENCY_CODES, Company};
 use crate::model::accounting::{Currency, ExchangeRate};
 use crate::model::system::FileRecord;
 use crate::model::wire::{Stamp, uuid_for};
-
-macro_rules! spec3 {
-    ($field:ident, order: [$($o:literal),*], search: [$($s:literal),*] $(, etag: $etag:expr)?) => {
-        Spec {
-            table: |c: &Company| &c.$field,
-            table_mut: |c: &mut Company| &mut c.$field,
-            orderable: &[$($o),*],
-            searchable: &[$($s),*],
-            v3: true,
-            etag: false $(|| $etag)?,
-        }
-    };
-}
 
 impl Writable for Currency {
     const REQUIRED: &'static [&'static str] = &["name", "round_factor"];
@@ -57,7 +44,7 @@ fn date_param(q: &Params, name: &str) -> Result<Option<NaiveDate>, ApiError> {
 }
 
 fn taxes() -> Router<Arc<AppState>> {
-    let spec = spec3!(taxes, order: ["id"], search: [], etag: true);
+    let spec = spec!(3, taxes, order: ["id"], search: [], etag: true);
     Router::new()
         .route(
             "/3.0/taxes",
@@ -132,7 +119,7 @@ fn rate_against_chf(c: &Company, currency: &str, day: NaiveDate) -> Option<Decim
 }
 
 fn currencies() -> Router<Arc<AppState>> {
-    let spec = spec3!(currencies, order: ["id", "name"], search: [], etag: true);
+    let spec = spec!(3, currencies, order: ["id", "name"], search: [], etag: true);
     Router::new()
         .route(
             "/3.0/currencies",
@@ -235,10 +222,10 @@ fn currencies() -> Router<Arc<AppState>> {
 }
 
 fn accounting() -> Router<Arc<AppState>> {
-    let calendar = spec3!(calendar_years, order: ["id", "start"], search: ["id", "start", "end", "is_vat_subject", "vat_accounting_method", "vat_accounting_type", "created_at", "updated_at"], etag: true);
-    let business = spec3!(business_years, order: ["id", "start"], search: []);
-    let vat = spec3!(vat_periods, order: ["id", "start"], search: []);
-    let manual = spec3!(manual_entries, order: ["id", "date"], search: []);
+    let calendar = spec!(3, calendar_years, order: ["id", "start"], search: ["id", "start", "end", "is_vat_subject", "vat_accounting_method", "vat_accounting_type", "created_at", "updated_at"], etag: true);
+    let business = spec!(3, business_years, order: ["id", "start"], search: []);
+    let vat = spec!(3, vat_periods, order: ["id", "start"], search: []);
+    let manual = spec!(3, manual_entries, order: ["id", "date"], search: []);
     Router::new()
         .merge(read_routes("/3.0/accounting/calendar_years", calendar))
         .merge(read_routes("/3.0/accounting/business_years", business))
@@ -285,7 +272,7 @@ fn accounting() -> Router<Arc<AppState>> {
 }
 
 fn files() -> Router<Arc<AppState>> {
-    let spec = spec3!(files, order: ["id", "created_at", "source_id", "uuid", "name", "size_in_bytes"], search: [], etag: true);
+    let spec = spec!(3, files, order: ["id", "created_at", "source_id", "uuid", "name", "size_in_bytes"], search: [], etag: true);
     const SEARCH: &[&str] = &[
         "id",
         "uuid",
@@ -471,8 +458,8 @@ fn files() -> Router<Arc<AppState>> {
 
 /// All 3.0 routes.
 pub fn routes() -> Router<Arc<AppState>> {
-    let banks = spec3!(bank_accounts, order: ["id", "name"], search: [], etag: true);
-    let users = spec3!(users, order: ["id"], search: []);
+    let banks = spec!(3, bank_accounts, order: ["id", "name"], search: [], etag: true);
+    let users = spec!(3, users, order: ["id"], search: []);
     Router::new()
         .merge(taxes())
         .merge(currencies())

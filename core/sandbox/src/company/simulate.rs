@@ -709,24 +709,15 @@ fn new_company_contact(c: &mut Company, day: NaiveDate, name: Option<&str>, grou
     let domain = format!("{}.ch", slug(&name).chars().take(18).collect::<String>());
     let branch = s.rng.random_range(1..=10u64);
     let contact = Contact {
-        id,
-        nr: Some(format!("{id:06}")),
-        contact_type_id: 1,
         name_1: name,
-        name_2: Some(String::new()),
         salutation_id: Some(0),
-        salutation_form: None,
-        title_id: None,
-        birthday: None,
         address: Some(format!("{street} {house}")),
         street_name: Some(street.into()),
         house_number: Some(house),
-        address_addition: None,
         postcode: Some(place.postcode.into()),
         city: Some(place.city.into()),
         country_id: Some(SWITZERLAND),
         mail: Some(format!("info@{domain}")),
-        mail_second: Some(String::new()),
         phone_fixed: Some(format!(
             "+41 {} {} {} {}",
             s.rng.random_range(21..91),
@@ -734,20 +725,11 @@ fn new_company_contact(c: &mut Company, day: NaiveDate, name: Option<&str>, grou
             s.rng.random_range(10..99),
             s.rng.random_range(10..99)
         )),
-        phone_fixed_second: Some(String::new()),
-        phone_mobile: Some(String::new()),
-        fax: Some(String::new()),
         url: Some(format!("https://www.{domain}")),
-        skype_name: Some(String::new()),
-        remarks: Some(String::new()),
         language_id: Some(u64::from(place.lang.bexio_language_id())),
-        is_lead: false,
         contact_group_ids: Some(group.to_string()),
         contact_branch_ids: (group == GROUP_CUSTOMERS).then(|| branch.to_string()),
-        user_id: 1,
-        owner_id: 1,
-        updated_at: stamp,
-        archived: false,
+        ..Contact::new(id, stamp)
     };
     c.contacts.insert(contact);
     c.sim.log(|l| l.created("contact", RecordId::Num(id)));
@@ -792,26 +774,19 @@ fn new_person(
         (Lang::It, true) => 7,
     };
     c.contacts.insert(Contact {
-        id,
-        nr: Some(format!("{id:06}")),
         contact_type_id: 2,
         name_1: last.into(),
         name_2: Some(first.into()),
         salutation_id: Some(salutation),
-        salutation_form: None,
         title_id: s.chance(0.06).then_some(1),
         birthday: if company.is_none() { birthday } else { None },
         address: Some(format!("{street} {house}")),
         street_name: Some(street.into()),
         house_number: Some(house),
-        address_addition: None,
         postcode: Some(place.postcode.into()),
         city: Some(place.city.into()),
         country_id: Some(SWITZERLAND),
         mail: Some(mail),
-        mail_second: Some(String::new()),
-        phone_fixed: Some(String::new()),
-        phone_fixed_second: Some(String::new()),
         phone_mobile: Some(format!(
             "+41 7{} {} {} {}",
             s.rng.random_range(6..10),
@@ -819,18 +794,9 @@ fn new_person(
             s.rng.random_range(10..99),
             s.rng.random_range(10..99)
         )),
-        fax: Some(String::new()),
-        url: Some(String::new()),
-        skype_name: Some(String::new()),
-        remarks: Some(String::new()),
         language_id: Some(u64::from(lang.bexio_language_id())),
-        is_lead: false,
         contact_group_ids: company.is_none().then(|| GROUP_CUSTOMERS.to_string()),
-        contact_branch_ids: None,
-        user_id: 1,
-        owner_id: 1,
-        updated_at: stamp,
-        archived: false,
+        ..Contact::new(id, stamp)
     });
     c.sim.log(|l| l.created("contact", RecordId::Num(id)));
     id

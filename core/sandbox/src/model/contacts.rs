@@ -55,6 +55,48 @@ record_fields!(Contact, |s| id = s.id;
     "phone_mobile" => s.phone_mobile.as_deref(), "fax" => s.fax.as_deref(),
 );
 
+impl Contact {
+    /// A company contact with bexio's defaults: empty strings where bexio answers `""`.
+    pub fn new(id: u64, now: Stamp) -> Self {
+        let empty = || Some(String::new());
+        Contact {
+            id,
+            nr: Some(format!("{id:06}")),
+            contact_type_id: 1,
+            name_1: String::new(),
+            name_2: empty(),
+            salutation_id: None,
+            salutation_form: None,
+            title_id: None,
+            birthday: None,
+            address: None,
+            street_name: None,
+            house_number: None,
+            address_addition: None,
+            postcode: empty(),
+            city: empty(),
+            country_id: None,
+            mail: empty(),
+            mail_second: empty(),
+            phone_fixed: empty(),
+            phone_fixed_second: empty(),
+            phone_mobile: empty(),
+            fax: empty(),
+            url: empty(),
+            skype_name: empty(),
+            remarks: empty(),
+            language_id: None,
+            is_lead: false,
+            contact_group_ids: None,
+            contact_branch_ids: None,
+            user_id: 1,
+            owner_id: 1,
+            updated_at: now,
+            archived: false,
+        }
+    }
+}
+
 /// A contact with its profile image, as `GET /2.0/contact/{id}` and writes return it.
 #[derive(Debug, Serialize)]
 pub struct ContactDetail<'a> {
