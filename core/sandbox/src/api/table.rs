@@ -27,6 +27,9 @@ pub trait Writable: Record + Serialize + DeserializeOwned + Clone {
     fn blank(id: u64, now: Stamp) -> Self;
     /// Marks the record as changed at `now`.
     fn touch(&mut self, _now: Stamp) {}
+    /// Carries over what the API does not show (and so a merge through JSON loses), such as a
+    /// contact's archived flag.
+    fn keep_hidden(&mut self, _before: &Self) {}
     /// Adjusts the JSON of a write's answer where bexio encodes it differently from reads.
     fn shape(_json: &mut serde_json::Value, _op: WriteOp) {}
 }
@@ -105,11 +108,6 @@ impl<T> Clone for Spec<T> {
     }
 }
 impl<T> Copy for Spec<T> {}
-
-fn now(ctx: &Ctx, app: &AppState) -> Stamp {
-    let _ = ctx;
-    Stamp(app.clock.now() as i64)
-}
 
 /// `GET /` and `POST /search` for a table.
 pub fn read_routes<T: Record + Serialize + 'static>(
@@ -224,8 +222,8 @@ fn check_required(body: &[u8], required: &[&str]) -> Result<(), ApiError> {
 /// Creates a record from a JSON body.
 pub fn create<T: Writable>(spec: Spec<T>, ctx: &Ctx, app: &AppState, body: &[u8]) -> ApiResult {
     check_required(body, T::REQUIRED)?;
-    let now = now(ctx, app);
     let mut c = ctx.tenant.company.write();
+    let now = c.write_stamp(&app.clock);
     let table = (spec.table_mut)(&mut c);
     let id = table.next_id();
     let row = merge(&T::blank(id, now), body)?;
@@ -243,11 +241,12 @@ pub fn edit<T: Writable>(
     body: &[u8],
 ) -> ApiResult {
     let id = parse_id(id)?;
-    let now = now(ctx, app);
     let mut c = ctx.tenant.company.write();
+    let now = c.write_stamp(&app.clock);
     let table = (spec.table_mut)(&mut c);
     let current = table.get(id).ok_or_else(ApiError::not_found)?;
     let mut row = merge(current, body)?;
+    row.keep_hidden(current);
     row.touch(now);
     table.insert(row);
     let row = table.get(id).ok_or_else(ApiError::not_found)?;

@@ -16,7 +16,7 @@ use super::{AppState, Ctx};
 use crate::company::Company;
 use crate::model::contacts::{AdditionalAddress, Contact, ContactDetail, ContactRelation, Country};
 use crate::model::projects::Note;
-use crate::model::sales::{Article, DocKind, Payment, SalesDoc, status};
+use crate::model::sales::{Article, DocKind, Payment, SalesDoc};
 use crate::model::wire::Stamp;
 use crate::model::{Named, Table};
 
@@ -82,6 +82,9 @@ impl Writable for Contact {
     fn blank(id: u64, now: Stamp) -> Self {
         Contact::new(id, now)
     }
+    fn keep_hidden(&mut self, before: &Self) {
+        self.archived = before.archived;
+    }
     fn touch(&mut self, now: Stamp) {
         self.updated_at = now;
         // bexio keeps the legacy combined address in step with its parts.
@@ -96,6 +99,9 @@ impl Writable for Contact {
 
 impl Writable for AdditionalAddress {
     const REQUIRED: &'static [&'static str] = &["name"];
+    fn keep_hidden(&mut self, before: &Self) {
+        self.contact_id = before.contact_id;
+    }
     fn blank(id: u64, _: Stamp) -> Self {
         AdditionalAddress {
             id,
@@ -342,8 +348,8 @@ fn contacts() -> Router<Arc<AppState>> {
 
 fn set_archived(ctx: &Ctx, app: &AppState, id: &str, archived: bool) -> ApiResult {
     let id = parse_id(id)?;
-    let now = Stamp(app.clock.now() as i64);
     let mut c = ctx.tenant.company.write();
+    let now = c.write_stamp(&app.clock);
     let row = c.contacts.get_mut(id).ok_or_else(ApiError::not_found)?;
     row.archived = archived;
     row.updated_at = now;
@@ -553,56 +559,27 @@ fn invoice_payment(c: &Company, invoice: u64, payment: u64) -> Result<&Payment, 
         .ok_or_else(ApiError::not_found)
 }
 
-/// Status changes and payments of invoices.
+/// Status changes and payments of invoices: they book in the journal like bexio does.
 fn invoice_actions() -> Router<Arc<AppState>> {
-    fn action(
-        ctx: &Ctx,
-        app: &AppState,
-        id: &str,
-        f: impl FnOnce(&mut SalesDoc) -> Result<(), ApiError>,
-    ) -> ApiResult {
-        let id = parse_id(id)?;
-        let now = Stamp(app.clock.now() as i64);
-        let mut c = ctx.tenant.company.write();
-        let doc = c.invoices.get_mut(id).ok_or_else(ApiError::not_found)?;
-        f(doc)?;
-        doc.updated_at = now;
-        Ok(Reply::success())
-    }
-    // (action, status it applies to, new status, refusal): bexio's invoice status transitions.
-    const TRANSITIONS: [(&str, u32, u32, &str); 3] = [
-        (
-            "issue",
-            status::INVOICE_DRAFT,
-            status::INVOICE_PENDING,
-            "Only draft invoices can be issued",
-        ),
-        (
-            "revert_issue",
-            status::INVOICE_PENDING,
-            status::INVOICE_DRAFT,
-            "Only open invoices without payments can be reverted to draft",
-        ),
-        (
-            "cancel",
-            status::INVOICE_PENDING,
-            status::INVOICE_CANCELLED,
-            "Only open invoices without payments can be cancelled",
-        ),
+    type Action = fn(&mut Company, u64) -> Result<(), String>;
+    const ACTIONS: [(&str, Action); 3] = [
+        ("issue", Company::issue_invoice),
+        ("revert_issue", Company::revert_invoice_issue),
+        ("cancel", Company::cancel_invoice),
     ];
     let mut r = Router::new();
-    for (name, from, to, refusal) in TRANSITIONS {
+    for (name, act) in ACTIONS {
         r = r.route(
             &format!("/2.0/kb_invoice/{{id}}/{name}"),
             post(move |ctx: Ctx, State(app): State<Arc<AppState>>, Path(id): Path<String>| async move {
-                action(&ctx, &app, &id, |d| {
-                    // Leaving "open" is only allowed before any payment was booked.
-                    if d.kb_item_status_id != from || (from == status::INVOICE_PENDING && !d.payments.is_empty()) {
-                        return Err(ApiError::unprocessable(refusal));
-                    }
-                    d.kb_item_status_id = to;
-                    Ok(())
-                })
+                let id = parse_id(&id)?;
+                let mut c = ctx.tenant.company.write();
+                act(&mut c, id).map_err(refusal)?;
+                let now = c.write_stamp(&app.clock);
+                if let Some(doc) = c.invoices.get_mut(id) {
+                    doc.updated_at = now;
+                }
+                Ok::<_, ApiError>(Reply::success())
             }),
         );
     }
@@ -637,26 +614,29 @@ fn invoice_actions() -> Router<Arc<AppState>> {
                 },
             )
             .delete(
-                |ctx: Ctx, Path((id, pid)): Path<(String, String)>| async move {
+                |ctx: Ctx,
+                 State(app): State<Arc<AppState>>,
+                 Path((id, pid)): Path<(String, String)>| async move {
                     let (id, pid) = (parse_id(&id)?, parse_id(&pid)?);
                     let mut c = ctx.tenant.company.write();
-                    let doc = c.invoices.get_mut(id).ok_or_else(ApiError::not_found)?;
-                    let at = doc
-                        .payments
-                        .iter()
-                        .position(|p| p.id == pid)
-                        .ok_or_else(ApiError::not_found)?;
-                    let p = doc.payments.remove(at);
-                    doc.total_received_payments -= p.value;
-                    doc.kb_item_status_id = if doc.total_received_payments.is_zero() {
-                        status::INVOICE_PENDING
-                    } else {
-                        status::INVOICE_PARTIAL
-                    };
+                    c.delete_payment(id, pid).map_err(refusal)?;
+                    let now = c.write_stamp(&app.clock);
+                    if let Some(doc) = c.invoices.get_mut(id) {
+                        doc.updated_at = now;
+                    }
                     Ok::<_, ApiError>(Reply::success())
                 },
             ),
         )
+}
+
+/// A refusal of the company model as bexio answers it: 404 for unknown records, else 422.
+fn refusal(message: String) -> ApiError {
+    if message.starts_with("no such") {
+        ApiError::not_found()
+    } else {
+        ApiError::unprocessable(message)
+    }
 }
 
 fn add_payment(ctx: &Ctx, app: &AppState, id: &str, body: &[u8]) -> ApiResult {
@@ -671,55 +651,18 @@ fn add_payment(ctx: &Ctx, app: &AppState, id: &str, body: &[u8]) -> ApiResult {
     let p: NewPayment = serde_json::from_slice(body)
         .map_err(|e| ApiError::unprocessable(format!("Could not save the payment: {e}")))?;
     let id = parse_id(id)?;
-    let now = Stamp(app.clock.now() as i64);
     let mut c = ctx.tenant.company.write();
-    let next = c
-        .invoices
-        .iter()
-        .flat_map(|d| d.payments.iter().map(|p| p.id))
-        .max()
-        .unwrap_or(0)
-        + 1;
-    let doc = c.invoices.get_mut(id).ok_or_else(ApiError::not_found)?;
-    if !matches!(
-        doc.kb_item_status_id,
-        status::INVOICE_PENDING | status::INVOICE_PARTIAL
-    ) {
-        return Err(ApiError::unprocessable(
-            "Payments can only be added to open invoices",
-        ));
+    let payment = c
+        .add_payment(id, p.date, p.value, p.bank_account_id, p.payment_service_id)
+        .map_err(refusal)?;
+    let now = c.write_stamp(&app.clock);
+    if let Some(doc) = c.invoices.get_mut(id) {
+        doc.updated_at = now;
     }
-    if p.value <= Decimal::ZERO || p.value > doc.remaining() {
-        return Err(ApiError::unprocessable(format!(
-            "The payment must be between 0 and the remaining {}",
-            doc.remaining()
-        )));
-    }
-    let payment = Payment {
-        id: next,
-        date: p.date,
-        value: p.value,
-        bank_account_id: p.bank_account_id.or(Some(doc.bank_account_id)),
-        title: "Zahlungseingang".into(),
-        payment_service_id: p.payment_service_id,
-        is_client_account_redemption: false,
-        is_cash_discount: false,
-        kb_invoice_id: id,
-        kb_credit_voucher_id: None,
-        kb_bill_id: None,
-        kb_credit_voucher_text: String::new(),
-    };
-    doc.total_received_payments += p.value;
-    doc.kb_item_status_id = if doc.remaining().is_zero() {
-        status::INVOICE_PAID
-    } else {
-        status::INVOICE_PARTIAL
-    };
-    doc.updated_at = now;
-    doc.payments.push(payment.clone());
     Ok(Reply::created(&payment))
 }
 
+/// A `{id, name}` lookup table, read-only or writable.
 fn lookup(
     path: &'static str,
     table: fn(&Company) -> &Table<Named>,

@@ -271,6 +271,9 @@ fn accounting() -> Router<Arc<AppState>> {
         )
 }
 
+/// bexio's upload limit per file.
+const MAX_UPLOAD: usize = 12 * 1024 * 1024;
+
 fn files() -> Router<Arc<AppState>> {
     let spec = spec!(3, files, order: ["id", "created_at", "source_id", "uuid", "name", "size_in_bytes"], search: [], etag: true);
     const SEARCH: &[&str] = &[
@@ -355,8 +358,14 @@ fn files() -> Router<Arc<AppState>> {
                             .map_or((file_name.clone(), String::new()), |(s, e)| {
                                 (s.to_string(), e.to_lowercase())
                             });
+                        if bytes.len() > MAX_UPLOAD {
+                            return Err(ApiError::unprocessable(format!(
+                                "The file {file_name:?} is larger than bexio's 12 MB limit"
+                            )));
+                        }
                         let mut c = ctx.tenant.company.write();
                         let id = c.files.next_id();
+                        let created_at = c.write_stamp(&app.clock);
                         let rec = FileRecord {
                             id,
                             uuid: uuid_for(0xF11E ^ app.clock.now().to_bits(), id).to_string(),
@@ -370,7 +379,7 @@ fn files() -> Router<Arc<AppState>> {
                             user_id: 1,
                             is_archived: false,
                             source_id: 2,
-                            created_at: Stamp(app.clock.now() as i64),
+                            created_at,
                             is_referenced: false,
                             source_type: "web".into(),
                             content: Arc::from(bytes.to_vec()),
@@ -454,6 +463,8 @@ fn files() -> Router<Arc<AppState>> {
                 Ok::<_, ApiError>(file_body(&preview).into_response())
             }),
         )
+        // A multipart upload may carry several files of up to 12 MB each.
+        .layer(axum::extract::DefaultBodyLimit::max(4 * MAX_UPLOAD))
 }
 
 /// All 3.0 routes.

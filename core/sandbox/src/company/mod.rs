@@ -198,6 +198,66 @@ impl Company {
         simulate::advance(self, days)
     }
 
+    /// The moment of a change made through the API now: the company's `today` at the clock's
+    /// time of day, and never before the latest change already in the data, so that `updated_at`
+    /// only moves forward (the generated history ends at `today`, not at the wall clock).
+    pub fn write_stamp(&mut self, clock: &crate::clock::SimClock) -> crate::model::wire::Stamp {
+        use chrono::TimeZone;
+        let now = clock.now() as i64;
+        let time_of_day = chrono_tz::Europe::Zurich
+            .timestamp_opt(now, 0)
+            .single()
+            .map(|t| t.time())
+            .unwrap_or_default();
+        let local = self.today.and_time(time_of_day);
+        let candidate = chrono_tz::Europe::Zurich
+            .from_local_datetime(&local)
+            .earliest()
+            .map_or(0, |t| t.timestamp());
+        let stamp = crate::model::wire::Stamp(candidate.max(self.sim.latest.0 + 1));
+        self.sim.latest = stamp;
+        stamp
+    }
+
+    /// Issues a draft invoice (as `POST /2.0/kb_invoice/{id}/issue`); the error is bexio's refusal.
+    pub fn issue_invoice(&mut self, id: u64) -> Result<(), String> {
+        let today = self.today;
+        simulate::issue_from_api(self, id, today)
+    }
+
+    /// Takes an open invoice back to draft (`revert_issue`).
+    pub fn revert_invoice_issue(&mut self, id: u64) -> Result<(), String> {
+        let today = self.today;
+        simulate::revert_issue(self, id, today)
+    }
+
+    /// Cancels an open invoice (`cancel`).
+    pub fn cancel_invoice(&mut self, id: u64) -> Result<(), String> {
+        let today = self.today;
+        simulate::cancel_from_api(self, id, today)
+    }
+
+    /// Books a payment of an invoice (`POST /2.0/kb_invoice/{id}/payment`).
+    pub fn add_payment(
+        &mut self,
+        id: u64,
+        date: NaiveDate,
+        value: Decimal,
+        bank_account_id: Option<u64>,
+        payment_service_id: Option<u64>,
+    ) -> Result<crate::model::sales::Payment, String> {
+        let bank = bank_account_id
+            .or_else(|| self.invoices.get(id).map(|d| d.bank_account_id))
+            .unwrap_or(1);
+        simulate::record_payment(self, id, date, value, bank, payment_service_id)
+    }
+
+    /// Deletes a payment of an invoice and books the reversal.
+    pub fn delete_payment(&mut self, id: u64, payment_id: u64) -> Result<(), String> {
+        let today = self.today;
+        simulate::remove_payment(self, id, payment_id, today)
+    }
+
     /// The sales documents of one kind.
     pub fn docs(&self, kind: DocKind) -> &Table<SalesDoc> {
         match kind {

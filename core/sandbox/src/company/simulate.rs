@@ -101,8 +101,11 @@ pub struct Sim {
     churn_day: NaiveDate,
     churn_client: Option<usize>,
     employees: u32,
-    quarter_vat: BTreeMap<(i32, u32), Decimal>,
+    /// Per calendar quarter, in CHF: VAT owed on sales and input VAT paid on purchases.
+    quarter_vat: BTreeMap<(i32, u32), (Decimal, Decimal)>,
     log: Option<Changes>,
+    /// The latest change so far: writes through the API are never stamped before it.
+    pub(crate) latest: Stamp,
     contacts_target: f64,
 }
 
@@ -164,12 +167,14 @@ impl Sim {
     fn stamp_on(&mut self, day: NaiveDate) -> Stamp {
         let secs = self.rng.random_range(7 * 3600 + 30 * 60..18 * 3600);
         let time = NaiveTime::from_num_seconds_from_midnight_opt(secs, 0).unwrap_or_default();
-        Stamp(
+        let stamp = Stamp(
             Zurich
                 .from_local_datetime(&day.and_time(time))
                 .earliest()
                 .map_or(0, |t| t.timestamp()),
-        )
+        );
+        self.latest = self.latest.max(stamp);
+        stamp
     }
 
     fn schedule(&mut self, day: NaiveDate, ev: Event) {
@@ -263,6 +268,7 @@ pub fn generate(spec: &CompanySpec) -> Company {
         employees: 0,
         quarter_vat: BTreeMap::new(),
         log: None,
+        latest: Stamp::default(),
         contacts_target: (spec.invoices as f64 / 25.0).clamp(25.0, 40_000.0),
     };
 
@@ -869,6 +875,8 @@ fn new_client(c: &mut Company, day: NaiveDate) {
                 description: None,
                 contact_id,
             });
+            c.sim
+                .log(|l| l.created("contact/additional_address", RecordId::Num(aid)));
         }
     }
     let s = &mut c.sim;
@@ -1227,7 +1235,7 @@ fn new_doc(
     let network_link = format!(
         "https://my.bexio.com/{}/{}",
         kind.route(),
-        uuid_for(c.sim.seed ^ kind as u64, id).simple()
+        doc_uuid(c.sim.seed, kind, id).simple()
     );
     let doc = SalesDoc {
         kind,
@@ -1429,7 +1437,7 @@ fn book_invoice(c: &mut Company, id: u64, day: NaiveDate, reverse: bool) {
     } else {
         vat
     };
-    *c.sim.quarter_vat.entry(q).or_default() += if reverse { -chf_vat } else { chf_vat };
+    c.sim.quarter_vat.entry(q).or_default().0 += if reverse { -chf_vat } else { chf_vat };
     for (debit, credit, amount) in lines {
         if amount.is_zero() {
             continue;
@@ -1454,6 +1462,30 @@ fn book_invoice(c: &mut Company, id: u64, day: NaiveDate, reverse: bool) {
 }
 
 #[allow(clippy::too_many_arguments)]
+/// The uuid of the record a booking refers to: the document's, bill's or expense's own.
+fn ref_uuid(c: &Company, class: &str, id: u64) -> uuid::Uuid {
+    let own = |s: Option<&String>| s.and_then(|s| s.parse().ok());
+    match class {
+        "KbInvoice" => doc_uuid(c.sim.seed, DocKind::Invoice, id),
+        "KbBill" => own(c.bills.get(id).map(|b| &b.id)).unwrap_or_default(),
+        "KbExpense" => own(c.expenses.get(id).map(|e| &e.id)).unwrap_or_default(),
+        _ => uuid_for(
+            c.sim.seed
+                ^ splitmix(
+                    class
+                        .bytes()
+                        .fold(0u64, |h, b| h.wrapping_mul(31) ^ u64::from(b)),
+                ),
+            id,
+        ),
+    }
+}
+
+/// A sales document's uuid (also the key of its customer-portal link).
+fn doc_uuid(seed: u64, kind: DocKind, id: u64) -> uuid::Uuid {
+    uuid_for(seed ^ kind as u64, id)
+}
+
 fn journal(
     c: &mut Company,
     day: NaiveDate,
@@ -1474,7 +1506,7 @@ fn journal(
     c.journal.insert(JournalEntry {
         id,
         ref_id,
-        ref_uuid: uuid_for(c.sim.seed ^ splitmix(class.len() as u64), ref_id),
+        ref_uuid: ref_uuid(c, class, ref_id),
         ref_class: class,
         date: midnight(day),
         debit_account_id: debit,
@@ -1494,37 +1526,54 @@ fn pay_invoice(c: &mut Company, id: u64, share: Decimal, day: NaiveDate) {
     let Some(doc) = c.invoices.get(id) else {
         return;
     };
+    let target = cents(doc.total * share);
+    let amount = (target - doc.total_received_payments).min(doc.remaining());
+    let bank = doc.bank_account_id;
+    let _ = record_payment(c, id, day, amount, bank, None);
+}
+
+/// Books a payment of an open invoice: the payment record, the invoice's status and the journal.
+pub(crate) fn record_payment(
+    c: &mut Company,
+    id: u64,
+    day: NaiveDate,
+    amount: Decimal,
+    bank: u64,
+    payment_service_id: Option<u64>,
+) -> Result<Payment, String> {
+    let doc = c.invoices.get(id).ok_or("no such invoice")?;
     if !matches!(
         doc.kb_item_status_id,
         status::INVOICE_PENDING | status::INVOICE_PARTIAL
     ) {
-        return;
+        return Err("Payments can only be added to open invoices".into());
     }
-    let target = cents(doc.total * share);
-    let amount = (target - doc.total_received_payments).min(doc.remaining());
-    if amount <= Decimal::ZERO {
-        return;
+    if amount <= Decimal::ZERO || amount > doc.remaining() {
+        return Err(format!(
+            "The payment must be more than 0 and at most the remaining {}",
+            doc.remaining()
+        ));
     }
     let pid = c.sim.next_payment;
     c.sim.next_payment += 1;
-    let bank = doc.bank_account_id;
     let currency_id = doc.currency_id;
     let text: Arc<str> = Arc::from(format!("Zahlung {}", doc.document_nr));
+    let payment = Payment {
+        id: pid,
+        date: day,
+        value: amount,
+        bank_account_id: Some(bank),
+        title: "Zahlungseingang".into(),
+        payment_service_id,
+        is_client_account_redemption: false,
+        is_cash_discount: false,
+        kb_invoice_id: id,
+        kb_credit_voucher_id: None,
+        kb_bill_id: None,
+        kb_credit_voucher_text: String::new(),
+    };
     if let Some(doc) = c.invoices.get_mut(id) {
-        doc.payments.push(Payment {
-            id: pid,
-            date: day,
-            value: amount,
-            bank_account_id: Some(bank),
-            title: "Zahlungseingang".into(),
-            payment_service_id: None,
-            is_client_account_redemption: false,
-            is_cash_discount: false,
-            kb_invoice_id: id,
-            kb_credit_voucher_id: None,
-            kb_bill_id: None,
-            kb_credit_voucher_text: String::new(),
-        });
+        doc.payments.push(payment.clone());
         doc.total_received_payments += amount;
         doc.kb_item_status_id = if doc.remaining().is_zero() {
             status::INVOICE_PAID
@@ -1535,22 +1584,108 @@ fn pay_invoice(c: &mut Company, id: u64, share: Decimal, day: NaiveDate) {
     touch(c, DocKind::Invoice, id, day);
     c.sim
         .log(|l| l.created("kb_invoice/payment", RecordId::Num(pid)));
-    let bank_account = if bank == 2 {
-        account_id("1021")
-    } else {
-        account_id("1020")
-    };
     journal(
         c,
         day,
         "KbPayment",
         pid,
-        bank_account,
+        bank_account(bank),
         account_id("1100"),
         amount,
         currency_id,
         &text,
     );
+    Ok(payment)
+}
+
+fn bank_account(bank_account_id: u64) -> u64 {
+    if bank_account_id == 2 {
+        account_id("1021")
+    } else {
+        account_id("1020")
+    }
+}
+
+/// Removes a payment and books its reversal.
+pub(crate) fn remove_payment(
+    c: &mut Company,
+    id: u64,
+    pid: u64,
+    day: NaiveDate,
+) -> Result<(), String> {
+    let doc = c.invoices.get_mut(id).ok_or("no such invoice")?;
+    let at = doc
+        .payments
+        .iter()
+        .position(|p| p.id == pid)
+        .ok_or("no such payment")?;
+    let p = doc.payments.remove(at);
+    doc.total_received_payments -= p.value;
+    doc.kb_item_status_id = if doc.total_received_payments.is_zero() {
+        status::INVOICE_PENDING
+    } else {
+        status::INVOICE_PARTIAL
+    };
+    let (currency_id, text) = (
+        doc.currency_id,
+        Arc::<str>::from(format!("Storno Zahlung {}", doc.document_nr)),
+    );
+    touch(c, DocKind::Invoice, id, day);
+    c.sim
+        .log(|l| l.deleted("kb_invoice/payment", RecordId::Num(pid)));
+    let bank = bank_account(p.bank_account_id.unwrap_or(1));
+    journal(
+        c,
+        day,
+        "KbPayment",
+        pid,
+        account_id("1100"),
+        bank,
+        p.value,
+        currency_id,
+        &text,
+    );
+    Ok(())
+}
+
+/// Issues a draft invoice (books it and lets the client's payment behaviour take its course).
+pub(crate) fn issue_from_api(c: &mut Company, id: u64, day: NaiveDate) -> Result<(), String> {
+    match c.invoices.get(id) {
+        None => Err("no such invoice".into()),
+        Some(d) if d.kb_item_status_id != status::INVOICE_DRAFT => {
+            Err("Only draft invoices can be issued".into())
+        }
+        Some(_) => {
+            issue_invoice(c, id, day);
+            Ok(())
+        }
+    }
+}
+
+/// Takes an open invoice without payments back to draft, reversing its booking.
+pub(crate) fn revert_issue(c: &mut Company, id: u64, day: NaiveDate) -> Result<(), String> {
+    let doc = c.invoices.get_mut(id).ok_or("no such invoice")?;
+    if doc.kb_item_status_id != status::INVOICE_PENDING || !doc.payments.is_empty() {
+        return Err("Only open invoices without payments can be reverted to draft".into());
+    }
+    doc.kb_item_status_id = status::INVOICE_DRAFT;
+    touch(c, DocKind::Invoice, id, day);
+    book_invoice(c, id, day, true);
+    Ok(())
+}
+
+/// Cancels an open invoice without payments, reversing its booking.
+pub(crate) fn cancel_from_api(c: &mut Company, id: u64, day: NaiveDate) -> Result<(), String> {
+    match c.invoices.get(id) {
+        None => Err("no such invoice".into()),
+        Some(d) if d.kb_item_status_id != status::INVOICE_PENDING || !d.payments.is_empty() => {
+            Err("Only open invoices without payments can be cancelled".into())
+        }
+        Some(_) => {
+            cancel_invoice(c, id, day);
+            Ok(())
+        }
+    }
 }
 
 fn new_offer(c: &mut Company, client: usize, day: NaiveDate) {
@@ -2111,7 +2246,7 @@ fn new_bill(c: &mut Company, supplier: usize, day: NaiveDate, net_total: Decimal
             &text,
         );
         let q = (day.year(), day.month0() / 3);
-        *c.sim.quarter_vat.entry(q).or_default() -= tax;
+        c.sim.quarter_vat.entry(q).or_default().1 += tax;
     }
 }
 
@@ -2296,7 +2431,7 @@ fn purchases(c: &mut Company, day: NaiveDate, rate: f64) {
             &text,
         );
         let q = (day.year(), day.month0() / 3);
-        *c.sim.quarter_vat.entry(q).or_default() -= gross - net;
+        c.sim.quarter_vat.entry(q).or_default().1 += gross - net;
     }
 }
 
@@ -2384,20 +2519,38 @@ fn bookkeeping(c: &mut Company, day: NaiveDate) {
             ],
         );
     }
-    // VAT is settled within 60 days of each quarter's end.
-    if day.day() == 20 && matches!(day.month(), 2 | 5 | 8 | 11) {
-        let q_end = day - Duration::days(50);
-        let key = (q_end.year(), q_end.month0() / 3);
-        if let Some(due) = c.sim.quarter_vat.remove(&key)
-            && due > Decimal::ZERO
-        {
+    // The previous quarter's VAT is settled within 60 days of its end (the first working day from
+    // the 20th of the second month): output VAT (2200) against
+    // input VAT (1170), the difference paid to (or refunded by) the tax office from the bank.
+    if day.day() >= 20 && matches!(day.month(), 2 | 5 | 8 | 11) {
+        let previous = i64::from(day.year()) * 4 + i64::from(day.month0() / 3) - 1;
+        let key = (
+            (previous.div_euclid(4)) as i32,
+            previous.rem_euclid(4) as u32,
+        );
+        if let Some((output, input)) = c.sim.quarter_vat.remove(&key) {
+            let (output, input) = (cents(output), cents(input));
             let reference = format!("MWST-{}-Q{}", key.0, key.1 + 1);
-            manual_entry(
-                c,
-                day,
-                reference,
-                &[("2200", "1020", cents(due), "MWST-Abrechnung")],
-            );
+            let lines: Vec<(&str, &str, Decimal, &str)> = if output >= input {
+                vec![
+                    ("2200", "1170", input, "MWST-Abrechnung Vorsteuer"),
+                    ("2200", "1020", output - input, "MWST-Abrechnung Zahlung"),
+                ]
+            } else {
+                vec![
+                    ("2200", "1170", output, "MWST-Abrechnung Vorsteuer"),
+                    (
+                        "1020",
+                        "1170",
+                        input - output,
+                        "MWST-Abrechnung Rückerstattung",
+                    ),
+                ]
+            };
+            let lines: Vec<_> = lines.into_iter().filter(|l| !l.2.is_zero()).collect();
+            if !lines.is_empty() {
+                manual_entry(c, day, reference, &lines);
+            }
         }
     }
     // Notes now and then.
@@ -2423,6 +2576,7 @@ fn bookkeeping(c: &mut Company, day: NaiveDate) {
             entry_id: None,
             module_id: None,
         });
+        c.sim.log(|l| l.created("note", RecordId::Num(id)));
     }
 }
 
@@ -2450,15 +2604,27 @@ fn finish_years(c: &mut Company) {
                 vat_accounting_type: "agreed".into(),
                 is_annual_reporting: false,
             });
+            c.sim
+                .log(|l| l.created("accounting/calendar_years", RecordId::Num(id)));
         }
         let closed_at = closed.then(|| NaiveDate::from_ymd_opt(year + 1, 4, 30).unwrap_or(end));
-        c.business_years.insert(BusinessYear {
-            id,
-            start,
-            end,
-            closed_at,
-            status: if closed { "closed" } else { "open" }.into(),
-        });
+        let status = if closed { "closed" } else { "open" };
+        match c.business_years.get(id).map(|y| y.status == status) {
+            Some(true) => {}
+            known => {
+                c.business_years.insert(BusinessYear {
+                    id,
+                    start,
+                    end,
+                    closed_at,
+                    status: status.into(),
+                });
+                c.sim.log(|l| match known {
+                    None => l.created("accounting/business_years", RecordId::Num(id)),
+                    Some(_) => l.updated("accounting/business_years", RecordId::Num(id)),
+                });
+            }
+        }
         for q in 0..4u32 {
             let qid = (id - 1) * 4 + u64::from(q) + 1;
             let qs = NaiveDate::from_ymd_opt(year, q * 3 + 1, 1).unwrap_or_default();
@@ -2473,13 +2639,22 @@ fn finish_years(c: &mut Company) {
             .unwrap_or_default()
                 - Duration::days(1);
             let done = qe + Duration::days(60) < today;
+            let status = if done { "closed" } else { "open" };
+            let known = c.vat_periods.get(qid).map(|p| p.status == status);
+            if known == Some(true) {
+                continue;
+            }
             c.vat_periods.insert(VatPeriod {
                 id: qid,
                 start: qs,
                 end: qe,
                 kind: "quarter".into(),
-                status: if done { "closed" } else { "open" }.into(),
+                status: status.into(),
                 closed_at: done.then(|| qe + Duration::days(55)),
+            });
+            c.sim.log(|l| match known {
+                None => l.created("accounting/vat_periods", RecordId::Num(qid)),
+                Some(_) => l.updated("accounting/vat_periods", RecordId::Num(qid)),
             });
         }
     }
@@ -2578,6 +2753,85 @@ mod tests {
                 .any(|i| i.currency_id == EUR)
         });
         assert!(with_eur, "some companies bill in EUR");
+    }
+
+    #[test]
+    fn vat_is_settled_quarter_by_quarter() {
+        let c = Company::generate(&CompanySpec::new(5, 800));
+        let balance = |no: &str| {
+            let acc = account_id(no);
+            c.journal.iter().fold(Decimal::ZERO, |b, j| {
+                b + if j.debit_account_id == acc {
+                    j.base_currency_amount
+                } else {
+                    Decimal::ZERO
+                } - if j.credit_account_id == acc {
+                    j.base_currency_amount
+                } else {
+                    Decimal::ZERO
+                }
+            })
+        };
+        // What is left on the VAT accounts is exactly the quarters not yet settled.
+        let open_output: Decimal = c.sim.quarter_vat.values().map(|v| v.0).sum();
+        let open_input: Decimal = c.sim.quarter_vat.values().map(|v| v.1).sum();
+        assert_eq!(-balance("2200"), open_output);
+        assert_eq!(balance("1170"), open_input);
+        // Only the running and the previous quarter can still be open on `today`.
+        assert!(
+            c.sim.quarter_vat.len() <= 2,
+            "{:?}",
+            c.sim.quarter_vat.keys().collect::<Vec<_>>()
+        );
+        let settlements = c
+            .manual_entries
+            .iter()
+            .filter(|m| m.reference_nr.starts_with("MWST-"))
+            .count();
+        assert!(
+            settlements >= 14,
+            "{settlements} VAT settlements over four years"
+        );
+    }
+
+    #[test]
+    fn advance_lists_every_row_it_adds_or_removes() {
+        let mut c = Company::generate(&CompanySpec::new(13, 600));
+        let before = c.stats().counts;
+        let changes = c.advance(120);
+        let after = c.stats().counts;
+        let key = |resource: &str| match resource {
+            "contact/additional_address" => "additional_address".to_string(),
+            "kb_invoice/payment" => "kb_invoice_payment".to_string(),
+            other => other.to_string(),
+        };
+        let mut checked = 0;
+        for (resource, ch) in &changes.0 {
+            let k = key(resource);
+            let (Some(b), Some(a)) = (before.get(k.as_str()), after.get(k.as_str())) else {
+                panic!("advance lists {resource}, which stats does not count");
+            };
+            let expected = *b as i64 + ch.created.len() as i64 - ch.deleted.len() as i64;
+            assert_eq!(
+                *a as i64,
+                expected,
+                "{resource}: {b} before, {} created, {} deleted",
+                ch.created.len(),
+                ch.deleted.len()
+            );
+            checked += 1;
+        }
+        // Everything that grew is in the list (positions are part of their invoice).
+        for (k, a) in &after {
+            let b = before.get(k).copied().unwrap_or(0);
+            if *a != b && *k != "kb_invoice_position" {
+                assert!(
+                    changes.0.keys().any(|r| key(r) == *k),
+                    "{k} changed ({b} → {a}) but advance does not list it"
+                );
+            }
+        }
+        assert!(checked >= 10, "{checked} resources changed in 120 days");
     }
 
     #[test]
