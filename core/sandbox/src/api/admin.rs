@@ -70,17 +70,21 @@ async fn advance(State(app): State<Arc<AppState>>, Query(q): Query<Params>) -> A
             .filter(|d| (1..=3650).contains(d))
             .ok_or_else(|| ApiError::bad_params("days must be a whole number from 1 to 3650"))?,
     };
-    let mut out = Vec::new();
-    for t in selected(&app, &q)? {
-        let (changes, today) = {
-            let mut c = t.company.write();
-            let changes = c.advance(days);
-            (changes, c.today)
-        };
-        out.push(
-            serde_json::json!({"company_id": t.company_id, "today": today, "changes": changes}),
-        );
-    }
+    let tenants: Vec<Arc<super::Tenant>> = selected(&app, &q)?.into_iter().cloned().collect();
+    // Simulating months of business is CPU work: keep it off the async workers. Each company
+    // is locked only while its own simulation runs.
+    let out = tokio::task::spawn_blocking(move || {
+        tenants
+            .iter()
+            .map(|t| {
+                let mut c = t.company.write();
+                let changes = c.advance(days);
+                serde_json::json!({"company_id": t.company_id, "today": c.today, "changes": changes})
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("advance failed: {e}")))?;
     Ok(Reply::json(
         &serde_json::json!({"days": days, "companies": out}),
     ))

@@ -335,6 +335,10 @@ async fn mangle(resp: Response, decision: &Decision) -> Response {
     Response::from_parts(parts, Body::from(out))
 }
 
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed")
+}
+
 async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "Page not found")
 }
@@ -346,6 +350,7 @@ pub fn router(app: Arc<AppState>) -> Router {
         .merge(v3::routes())
         .merge(v4::routes())
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(app.clone(), gate))
         .with_state(app.clone());
     Router::new()

@@ -64,9 +64,9 @@ impl Page {
     /// Reads the paging parameters, checking `order_by` fields against `orderable`.
     pub fn parse(params: &Params, orderable: &[&str]) -> Result<Page, ApiError> {
         let limit = number(params, "limit", DEFAULT_LIMIT)?;
-        if limit > MAX_LIMIT {
+        if limit == 0 || limit > MAX_LIMIT {
             return Err(ApiError::bad_params(format!(
-                "limit must not exceed {MAX_LIMIT}"
+                "limit must be between 1 and {MAX_LIMIT}"
             )));
         }
         let offset = number(params, "offset", 0)?;
@@ -240,9 +240,12 @@ pub fn v4_page<'a, T: Record + 'a, R: serde::Serialize>(
             desc,
         });
     }
+    let offset = (page_no - 1)
+        .checked_mul(limit)
+        .ok_or_else(|| ApiError::unprocessable(format!("page {page_no} is out of range")))?;
     let page = Page {
         limit,
-        offset: (page_no - 1) * limit,
+        offset,
         order,
     };
     let (rows, total) = paginate(rows, &page);

@@ -60,19 +60,26 @@ fn taxes() -> Router<Arc<AppState>> {
                 let year = date_param(&q, "date")?.map(|d| chrono::Datelike::year(&d));
                 let c = ctx.tenant.company.read();
                 let rows = c.taxes.iter().filter(|t| {
-                    let active_ok = match scope {
-                        Some("active") => t.is_active,
-                        Some("inactive") => !t.is_active,
-                        _ => true,
+                    // With `date`, "active" means in force on that date (a 7.7 % code was active
+                    // in 2023); without it, today's flag.
+                    let active = match year {
+                        Some(y) => {
+                            t.start_year.is_none_or(|s| s <= y)
+                                && t.end_year.is_none_or(|e| e >= y)
+                                && (t.is_active || t.end_year.is_some())
+                        }
+                        None => t.is_active,
+                    };
+                    let scope_ok = match scope {
+                        Some("active") => active,
+                        Some("inactive") => !active,
+                        _ => year.is_none() || active,
                     };
                     let type_ok = types.is_empty()
                         || types.iter().any(|x| {
                             x == &t.kind || (x == "pre_tax" && t.kind.starts_with("pre_tax"))
                         });
-                    let date_ok = year.is_none_or(|y| {
-                        t.start_year.is_none_or(|s| s <= y) && t.end_year.is_none_or(|e| e >= y)
-                    });
-                    active_ok && type_ok && date_ok
+                    scope_ok && type_ok
                 });
                 v3_list(rows, &q, &["id"])
             }),

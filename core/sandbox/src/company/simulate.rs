@@ -2052,14 +2052,13 @@ fn projects_and_time(c: &mut Company, day: NaiveDate, rate: f64) {
             .sim
             .chance(0.7)
             .then(|| day + Duration::days(c.sim.rng.random_range(20..200)));
-        let start = c.sim.stamp_on(day);
         let invoice_type = c.sim.rng.random_range(1..=4u64);
         c.projects.insert(Project {
             id,
             uuid: uuid_for(c.sim.seed ^ 0x9E0, id).to_string(),
             nr: format!("{id:06}"),
             name,
-            start_date: midnight(day).max(Stamp(start.0 - start.0 % 86_400 - 3_600)),
+            start_date: midnight(day),
             end_date: ends.map(midnight),
             comment: String::new(),
             pr_state_id: 2,

@@ -12,6 +12,7 @@ mod fidelity;
 mod limits;
 mod paging;
 mod search;
+mod writes;
 
 use std::time::Duration;
 
