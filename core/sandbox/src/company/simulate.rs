@@ -1461,7 +1461,6 @@ fn book_invoice(c: &mut Company, id: u64, day: NaiveDate, reverse: bool) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 /// The uuid of the record a booking refers to: the document's, bill's or expense's own.
 fn ref_uuid(c: &Company, class: &str, id: u64) -> uuid::Uuid {
     let own = |s: Option<&String>| s.and_then(|s| s.parse().ok());
@@ -1486,6 +1485,8 @@ fn doc_uuid(seed: u64, kind: DocKind, id: u64) -> uuid::Uuid {
     uuid_for(seed ^ kind as u64, id)
 }
 
+/// Books one journal line, in the document's currency with its CHF value.
+#[allow(clippy::too_many_arguments)]
 fn journal(
     c: &mut Company,
     day: NaiveDate,
