@@ -84,6 +84,8 @@ pub enum Anomaly {
         to: NaiveDate,
         /// Activity multiplier.
         factor: u32,
+        /// The invoices dated in the burst.
+        invoice_ids: Vec<u64>,
     },
 }
 

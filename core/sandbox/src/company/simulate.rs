@@ -93,7 +93,8 @@ pub struct Sim {
     next_bill_seq: u64,
     doc_numbers: [u64; 3],
     header: Arc<str>,
-    footer: Arc<str>,
+    /// Footers by payment term (10, 20 or 30 days).
+    footers: [Arc<str>; 3],
     article_text: Vec<Arc<str>>,
     unit_names: Vec<Arc<str>>,
     burst: (NaiveDate, NaiveDate),
@@ -177,6 +178,20 @@ impl Sim {
         stamp
     }
 
+    /// A Swiss landline number with a real area code.
+    fn phone(&mut self) -> String {
+        const AREA: [u32; 21] = [
+            21, 22, 24, 26, 27, 31, 32, 33, 34, 41, 43, 44, 52, 55, 56, 58, 61, 62, 71, 81, 91,
+        ];
+        let area = *self.pick(&AREA);
+        format!(
+            "+41 {area} {} {} {}",
+            self.rng.random_range(200..999),
+            self.rng.random_range(10..99),
+            self.rng.random_range(10..99)
+        )
+    }
+
     fn schedule(&mut self, day: NaiveDate, ev: Event) {
         self.schedule.entry(day).or_default().push(ev);
     }
@@ -258,7 +273,11 @@ pub fn generate(spec: &CompanySpec) -> Company {
         header: Arc::from(
             "Wir danken Ihnen für Ihren Auftrag und stellen Ihnen folgende Leistungen in Rechnung:",
         ),
-        footer: Arc::from("Zahlbar innert 30 Tagen netto.<br/>Freundliche Grüsse"),
+        footers: [10, 20, 30].map(|d| {
+            Arc::from(format!(
+                "Zahlbar innert {d} Tagen netto.<br/>Freundliche Grüsse"
+            ))
+        }),
         article_text,
         unit_names,
         burst,
@@ -323,7 +342,7 @@ pub fn generate(spec: &CompanySpec) -> Company {
     }
     c.today = today;
     finish_years(&mut c);
-    plant_churn(&mut c);
+    document_anomalies(&mut c);
     c
 }
 
@@ -413,13 +432,7 @@ fn setup(c: &mut Company, lang: Lang, start: NaiveDate) {
         postcode: Some(place.postcode.into()),
         city: Some(place.city.into()),
         mail: Some(format!("info@{domain}")),
-        phone_fixed: Some(format!(
-            "+41 {} {} {} {}",
-            s.rng.random_range(21..91),
-            s.rng.random_range(200..999),
-            s.rng.random_range(10..99),
-            s.rng.random_range(10..99)
-        )),
+        phone_fixed: Some(s.phone()),
         url: Some(format!("https://www.{domain}")),
         mwst_nr: Some(format!(
             "CHE-{:03}.{:03}.{:03} MWST",
@@ -724,13 +737,7 @@ fn new_company_contact(c: &mut Company, day: NaiveDate, name: Option<&str>, grou
         city: Some(place.city.into()),
         country_id: Some(SWITZERLAND),
         mail: Some(format!("info@{domain}")),
-        phone_fixed: Some(format!(
-            "+41 {} {} {} {}",
-            s.rng.random_range(21..91),
-            s.rng.random_range(200..999),
-            s.rng.random_range(10..99),
-            s.rng.random_range(10..99)
-        )),
+        phone_fixed: Some(s.phone()),
         url: Some(format!("https://www.{domain}")),
         language_id: Some(u64::from(place.lang.bexio_language_id())),
         contact_group_ids: Some(group.to_string()),
@@ -835,7 +842,16 @@ fn new_client(c: &mut Company, day: NaiveDate) {
             .get(contact_id)
             .map(|x| x.name_1.clone())
             .unwrap_or_default();
-        let place = *c.sim.place();
+        // Contact persons work where their company is.
+        let postcode = c
+            .contacts
+            .get(contact_id)
+            .and_then(|x| x.postcode.clone())
+            .unwrap_or_default();
+        let place = match swiss::PLACES.iter().find(|p| p.postcode == postcode) {
+            Some(p) => *p,
+            None => *c.sim.place(),
+        };
         for _ in 0..n {
             let pid = new_person(c, day, lang, &place, Some(&company_name));
             persons.push(pid);
@@ -904,9 +920,36 @@ fn new_client(c: &mut Company, day: NaiveDate) {
         CHF
     };
     if currency_id == EUR {
-        // Euro clients are across the border.
+        // Euro clients are across the border, in southern Germany.
+        const GERMAN_PLACES: [(&str, &str); 10] = [
+            ("78462", "Konstanz"),
+            ("79539", "Lörrach"),
+            ("79098", "Freiburg im Breisgau"),
+            ("78224", "Singen (Hohentwiel)"),
+            ("79761", "Waldshut-Tiengen"),
+            ("88131", "Lindau (Bodensee)"),
+            ("80331", "München"),
+            ("70173", "Stuttgart"),
+            ("60311", "Frankfurt am Main"),
+            ("78050", "Villingen-Schwenningen"),
+        ];
+        let (postcode, city) = *s.pick(&GERMAN_PLACES);
+        let street = *s.pick(swiss::STREETS_DE);
+        let house = s.rng.random_range(1..120).to_string();
+        let phone = format!(
+            "+49 {} {}",
+            s.rng.random_range(700..799),
+            s.rng.random_range(100_000..999_999)
+        );
         if let Some(ct) = c.contacts.get_mut(contact_id) {
             ct.country_id = Some(GERMANY);
+            ct.postcode = Some(postcode.into());
+            ct.city = Some(city.into());
+            ct.street_name = Some(street.into());
+            ct.address = Some(format!("{street} {house}"));
+            ct.house_number = Some(house);
+            ct.phone_fixed = Some(phone);
+            ct.language_id = Some(1);
         }
     }
     let ct = c.contacts.get(contact_id);
@@ -1223,9 +1266,16 @@ fn new_doc(
         _ => *c.sim.pick(&[30, 30, 30, 20]),
     };
     let title = match kind {
-        DocKind::Invoice => *c.sim.pick(swiss::DOCUMENT_TITLES),
-        DocKind::Offer => "Offerte",
-        DocKind::Order => "Auftragsbestätigung",
+        DocKind::Invoice => {
+            let name = c
+                .contacts
+                .get(cl.contact_id)
+                .map(|x| x.name_1.as_str())
+                .unwrap_or_default();
+            c.sim.pick(swiss::DOCUMENT_TITLES).replace("{client}", name)
+        }
+        DocKind::Offer => "Offerte".to_string(),
+        DocKind::Order => "Auftragsbestätigung".to_string(),
     };
     let status = match kind {
         DocKind::Offer => status::OFFER_PENDING,
@@ -1241,7 +1291,7 @@ fn new_doc(
         kind,
         id,
         document_nr,
-        title: Some(title.into()),
+        title: Some(title),
         contact_id: Some(cl.contact_id),
         contact_sub_id: cl.persons.first().copied(),
         user_id: c.sim.rng.random_range(1..=c.users.len().max(1) as u64),
@@ -1251,7 +1301,12 @@ fn new_doc(
         currency_id: cl.currency_id,
         payment_type_id: 4,
         header: c.sim.header.clone(),
-        footer: c.sim.footer.clone(),
+        footer: c.sim.footers[match terms {
+            10 => 0,
+            20 => 1,
+            _ => 2,
+        }]
+        .clone(),
         total_gross: t.gross,
         total_net: t.net,
         total_taxes: t.taxes,
@@ -1845,8 +1900,20 @@ fn simulate_day(c: &mut Company, day: NaiveDate) {
     let w = day_weight(day, c.sim.start, c.sim.burst);
     let rate = w * c.sim.per_weight;
     c.sim.cum_target += rate;
-    for ev in c.sim.schedule.remove(&day).unwrap_or_default() {
-        run_event(c, ev, day);
+    // Nothing is booked on weekends and holidays: what falls due then happens on the next day.
+    let due = c.sim.schedule.remove(&day).unwrap_or_default();
+    if w == 0.0 {
+        if !due.is_empty() {
+            c.sim
+                .schedule
+                .entry(day + Duration::days(1))
+                .or_default()
+                .extend(due);
+        }
+    } else {
+        for ev in due {
+            run_event(c, ev, day);
+        }
     }
     if day >= c.sim.burst.0
         && !c
@@ -1859,6 +1926,7 @@ fn simulate_day(c: &mut Company, day: NaiveDate) {
             from,
             to,
             factor: BURST_FACTOR as u32,
+            invoice_ids: Vec::new(),
         });
     }
     if day >= c.sim.churn_day && c.sim.churn_client.is_none() {
@@ -1911,7 +1979,13 @@ fn simulate_day(c: &mut Company, day: NaiveDate) {
         }
         let id = c.sim.rng.random_range(1..=n);
         let stamp = c.sim.stamp_on(day);
-        let street = *c.sim.pick(swiss::STREETS_DE);
+        // A move within the contact's language region.
+        let lang = match c.contacts.get(id).and_then(|x| x.language_id) {
+            Some(2) => Lang::Fr,
+            Some(3) => Lang::It,
+            _ => Lang::De,
+        };
+        let street = *c.sim.pick(swiss::streets(lang));
         let house = c.sim.rng.random_range(1..99).to_string();
         if let Some(ct) = c.contacts.get_mut(id).filter(|ct| !ct.archived) {
             ct.street_name = Some(street.into());
@@ -2012,6 +2086,23 @@ fn start_churn(c: &mut Company, day: NaiveDate) {
         c.sim.clients[client].until = Some(day);
         c.sim.churn_client = Some(client);
     }
+}
+
+/// Documents the planted anomalies with the ids they concern.
+fn document_anomalies(c: &mut Company) {
+    let (from, to) = c.sim.burst;
+    let burst: Vec<u64> = c
+        .invoices
+        .iter()
+        .filter(|d| d.is_valid_from >= from && d.is_valid_from <= to)
+        .map(|d| d.id)
+        .collect();
+    for a in &mut c.anomalies {
+        if let Anomaly::ActivityBurst { invoice_ids, .. } = a {
+            invoice_ids.clone_from(&burst);
+        }
+    }
+    plant_churn(c);
 }
 
 /// Documents the churned client with the day of its last invoice.
@@ -2158,8 +2249,12 @@ fn projects_and_time(c: &mut Company, day: NaiveDate, rate: f64) {
 
 fn new_bill(c: &mut Company, supplier: usize, day: NaiveDate, net_total: Decimal) {
     let sup = c.sim.suppliers[supplier].clone();
-    let reduced = false;
-    let (tax_id, rate) = refdata::input_tax(reduced, day);
+    // Office rent is exempt from Swiss VAT (no option taken); everything else is standard-rated.
+    let (tax_id, rate) = if sup.account_no == "6000" {
+        (7, Decimal::ZERO)
+    } else {
+        refdata::input_tax(false, day)
+    };
     let s = &mut c.sim;
     let seq = s.next_bill_seq;
     s.next_bill_seq += 1;
@@ -2346,10 +2441,15 @@ fn purchases(c: &mut Company, day: NaiveDate, rate: f64) {
         let s = &mut c.sim;
         let seq = c.expenses.next_id();
         let title = (*s.pick(swiss::EXPENSE_TITLES)).to_string();
-        let (tax_id, vat) = refdata::input_tax(
-            title.contains("essen") || title.contains("Verpflegung"),
-            day,
-        );
+        // Mileage allowances carry no VAT; meals the reduced rate.
+        let (tax_id, vat) = if title.contains("Kilometer") || title.contains(" km") {
+            (7, Decimal::ZERO)
+        } else {
+            refdata::input_tax(
+                title.contains("essen") || title.contains("Verpflegung"),
+                day,
+            )
+        };
         let gross = Decimal::from(s.rng.random_range(8..480))
             + Decimal::from(s.rng.random_range(0..20) * 5) / Decimal::ONE_HUNDRED;
         let net = cents(gross * Decimal::ONE_HUNDRED / (Decimal::ONE_HUNDRED + vat));
@@ -2832,6 +2932,63 @@ mod tests {
             }
         }
         assert!(checked >= 10, "{checked} resources changed in 120 days");
+    }
+
+    #[test]
+    fn documents_look_like_a_real_company_writes_them() {
+        let c = Company::generate(&CompanySpec::new(17, 1500));
+        for kind in [DocKind::Offer, DocKind::Order, DocKind::Invoice] {
+            for d in c.docs(kind).iter() {
+                assert!(
+                    !matches!(d.is_valid_from.weekday(), Weekday::Sat | Weekday::Sun),
+                    "{} dated on a weekend",
+                    d.document_nr
+                );
+                assert!(
+                    !d.title.as_deref().unwrap_or("").contains('{'),
+                    "placeholder left in {:?}",
+                    d.title
+                );
+                if kind == DocKind::Invoice {
+                    let days = (d.is_valid_to - d.is_valid_from).num_days();
+                    assert!(
+                        d.footer.contains(&format!("innert {days} Tagen")),
+                        "{} due in {days} days: {}",
+                        d.document_nr,
+                        d.footer
+                    );
+                }
+                assert!(
+                    d.updated_at >= midnight(d.is_valid_from),
+                    "{} changed before it was written",
+                    d.document_nr
+                );
+            }
+        }
+        for d in c.invoices.iter().filter(|d| d.currency_id == EUR) {
+            let ct = c.contacts.get(d.contact_id.unwrap_or(0)).expect("client");
+            assert_eq!(ct.country_id, Some(GERMANY));
+            assert_eq!(
+                ct.postcode.as_deref().map(str::len),
+                Some(5),
+                "German postcodes have five digits"
+            );
+        }
+        let burst = c.anomalies.iter().find_map(|a| match a {
+            Anomaly::ActivityBurst {
+                from,
+                to,
+                invoice_ids,
+                ..
+            } => Some((*from, *to, invoice_ids.clone())),
+            _ => None,
+        });
+        let (from, to, ids) = burst.expect("a burst is planted");
+        assert!(!ids.is_empty());
+        for id in ids {
+            let d = c.invoices.get(id).expect("burst invoice exists");
+            assert!(d.is_valid_from >= from && d.is_valid_from <= to);
+        }
     }
 
     #[test]
