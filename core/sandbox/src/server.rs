@@ -35,6 +35,9 @@ pub struct SandboxConfig {
     pub limits: Limits,
     /// Lifetime of OAuth access tokens, in simulated seconds.
     pub access_token_ttl: u64,
+    /// Lifetime of the companies' Personal Access Tokens, in simulated seconds (bexio: 60 days;
+    /// after it, the API answers 401 as it does for an expired PAT).
+    pub pat_ttl: u64,
 }
 
 impl Default for SandboxConfig {
@@ -47,6 +50,7 @@ impl Default for SandboxConfig {
             time_scale: 1.0,
             limits: Limits::default(),
             access_token_ttl: 3600,
+            pat_ttl: 60 * 86_400,
         }
     }
 }
@@ -123,13 +127,14 @@ fn company_id(seed: u64, index: usize) -> String {
         .collect()
 }
 
-/// A JWT-shaped Personal Access Token (bexio's PATs are JWTs; clients must treat them as opaque).
-fn pat(seed: u64, index: usize, company_id: &str) -> String {
+/// A JWT-shaped Personal Access Token (bexio's PATs are JWTs; clients must treat them as opaque)
+/// with its issuer, issue and expiry times.
+fn pat(seed: u64, index: usize, company_id: &str, issuer: &str, iat: i64, exp: i64) -> String {
     use base64::Engine;
     let b64 = |s: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
     let header = b64(br#"{"alg":"RS256","typ":"JWT","kid":"sandbox-pat"}"#);
     let payload = b64(format!(
-        r#"{{"iss":"bexio-bi-sandbox","sub":"pat","company_id":"{company_id}","typ":"PAT"}}"#
+        r#"{{"iss":"{issuer}","sub":"pat","company_id":"{company_id}","typ":"PAT","iat":{iat},"exp":{exp}}}"#
     )
     .as_bytes());
     let sig: Vec<u8> = (0..4u64)
@@ -171,11 +176,15 @@ impl Sandbox {
             .await
             .map_err(|e| StartError::Config(format!("generation failed: {e}")))?;
 
+        let clock = SimClock::new(config.time_scale);
         let mut tenants = Vec::with_capacity(n);
         let mut identities = Vec::with_capacity(n);
         for (index, company) in companies.into_iter().enumerate() {
             let cid = company_id(seed, index);
-            let token = pat(seed, index, &cid);
+            let issued = clock.now();
+            let expires = issued + config.pat_ttl as f64;
+            let issuer = format!("{url}/realms/bexio");
+            let token = pat(seed, index, &cid, &issuer, issued as i64, expires as i64);
             let owner = company.users.get(1).cloned();
             identities.push(Identity {
                 tenant: index,
@@ -203,12 +212,12 @@ impl Sandbox {
                 name: company.name.clone(),
                 company_id: cid,
                 token,
+                token_expires: expires,
                 company: RwLock::new(company),
                 limiter: Mutex::new(Limiter::default()),
             }));
         }
 
-        let clock = SimClock::new(config.time_scale);
         let all: BTreeSet<String> = OAuth::default_scopes();
         let secret = format!("sandbox-secret-{:016x}", splitmix(seed ^ 0x5EC));
         let clients = vec![
@@ -315,6 +324,7 @@ impl Drop for Sandbox {
 
 /// Generates the companies, in parallel when there are several.
 fn generate_all(seed: u64, invoices: u64, n: usize) -> Vec<Company> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let specs: Vec<CompanySpec> = (0..n)
         .map(|i| CompanySpec::new(splitmix(seed.wrapping_add(i as u64)), invoices))
         .collect();
@@ -322,32 +332,19 @@ fn generate_all(seed: u64, invoices: u64, n: usize) -> Vec<Company> {
         .map_or(2, |p| p.get())
         .min(n)
         .max(1);
-    let mut out: Vec<Option<Company>> = (0..n).map(|_| None).collect();
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<Company>>> = (0..n).map(|_| Mutex::new(None)).collect();
+    // A panic in a generator thread propagates out of the scope.
     std::thread::scope(|s| {
-        let chunks: Vec<_> = specs.chunks(n.div_ceil(threads)).enumerate().collect();
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|(ci, chunk)| {
-                let size = n.div_ceil(threads);
-                s.spawn(move || {
-                    chunk
-                        .iter()
-                        .enumerate()
-                        .map(|(i, spec)| (ci * size + i, Company::generate(spec)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        for h in handles {
-            if let Ok(done) = h.join() {
-                for (i, c) in done {
-                    out[i] = Some(c);
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(spec) = specs.get(i) else { break };
+                    *slots[i].lock() = Some(Company::generate(spec));
                 }
-            }
+            });
         }
     });
-    out.into_iter()
-        .enumerate()
-        .map(|(i, c)| c.unwrap_or_else(|| Company::generate(&specs[i])))
-        .collect()
+    slots.into_iter().filter_map(Mutex::into_inner).collect()
 }

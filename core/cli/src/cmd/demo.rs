@@ -85,8 +85,9 @@ async fn get_json(
     Ok((body, headers))
 }
 
-/// Logs in through the sandbox's OAuth realm with PKCE, as a desktop client would.
-async fn oauth_login(sandbox: &Sandbox, company_id: &str) -> anyhow::Result<String> {
+/// Logs in to one company through the sandbox's OAuth realm with PKCE, as a desktop client
+/// would; returns who signed in and the access token.
+async fn oauth_login(sandbox: &Sandbox, company_id: &str) -> anyhow::Result<(String, String)> {
     let ready = sandbox.ready();
     let no_redirect = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -108,7 +109,7 @@ async fn oauth_login(sandbox: &Sandbox, company_id: &str) -> anyhow::Result<Stri
             ("redirect_uri", redirect),
             (
                 "scope",
-                "openid profile email company_profile offline_access kb_invoice_show contact_show",
+                "openid profile email company_profile offline_access kb_invoice_show contact_show accounting",
             ),
             ("state", "demo"),
             ("code_challenge", challenge.as_str()),
@@ -155,12 +156,13 @@ async fn oauth_login(sandbox: &Sandbox, company_id: &str) -> anyhow::Result<Stri
         &access,
     )
     .await?;
-    Ok(format!(
+    let user = format!(
         "{} {} <{}>",
         info["given_name"].as_str().unwrap_or(""),
         info["family_name"].as_str().unwrap_or(""),
         info["email"].as_str().unwrap_or("")
-    ))
+    );
+    Ok((user, access))
 }
 
 /// Runs the demo.
@@ -183,22 +185,19 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .context("cannot start the sandbox")?;
     let http = reqwest::Client::new();
     let base = sandbox.url().to_string();
-    let first = sandbox
-        .ready()
-        .tenants
-        .first()
-        .context("the sandbox has no company")?
-        .clone();
-    let oauth_user = oauth_login(&sandbox, &first.company_id)
-        .await
-        .context("OAuth login failed")?;
-
+    let mut oauth_user = String::new();
     let mut companies = Vec::new();
     for tenant in sandbox.ready().tenants.clone() {
+        // Each company is read with its own OAuth access token, as a Treuhand's app would.
+        let (user, token) = oauth_login(&sandbox, &tenant.company_id)
+            .await
+            .with_context(|| format!("OAuth login to {} failed", tenant.name))?;
+        if oauth_user.is_empty() {
+            oauth_user = user;
+        }
         // Page through all invoices the way bexio pages: until a page is shorter than the limit.
         // Currency ids to codes, from the 3.0 API.
-        let (currencies, _) =
-            get_json(&http, &format!("{base}/3.0/currencies"), &tenant.token).await?;
+        let (currencies, _) = get_json(&http, &format!("{base}/3.0/currencies"), &token).await?;
         let code_of: BTreeMap<u64, String> = currencies
             .as_array()
             .context("currencies are not an array")?
@@ -212,7 +211,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             let (page, headers) = get_json(
                 &http,
                 &format!("{base}/2.0/kb_invoice?limit={limit}&offset={offset}&order_by=id"),
-                &tenant.token,
+                &token,
             )
             .await?;
             let rows = page.as_array().context("an invoice page is not an array")?;
@@ -331,16 +330,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 fn print_report(r: &Report) {
     println!("bexio-bi demo — local sandbox at {}", r.sandbox_url);
     println!(
-        "OAuth (authorization code + PKCE) signed in as {}",
+        "Signed in to each company with OAuth (authorization code + PKCE), e.g. as {}",
         r.oauth_user
     );
     println!();
     println!(
-        "{:<28} {:>8} {:>5} {:>34} {:>10} {:>8} {:>6}",
+        "{:<28} {:>8} {:>5} {:>36} {:>11} {:>8} {:>6}",
         "company",
         "invoices",
         "pages",
-        "Σ invoice totals read over the API",
+        "Σ invoice totals over the API",
         "reconciled",
         "contacts",
         "bills"
@@ -352,7 +351,7 @@ fn print_report(r: &Report) {
             .map(|(cur, v)| format!("{cur} {}", money(*v)))
             .collect();
         println!(
-            "{:<28} {:>8} {:>5} {:>34} {:>10} {:>8} {:>6}",
+            "{:<28} {:>8} {:>5} {:>36} {:>11} {:>8} {:>6}",
             truncate(&c.name, 28),
             c.invoices_read,
             c.pages,

@@ -68,6 +68,9 @@ pub struct ServeArgs {
     /// Lifetime of OAuth access tokens in simulated seconds.
     #[arg(long, default_value_t = 3600)]
     pub token_ttl: u64,
+    /// Lifetime of the Personal Access Tokens in simulated days (bexio: 60).
+    #[arg(long, default_value_t = 60.0)]
+    pub pat_ttl_days: f64,
 }
 
 impl ServeArgs {
@@ -86,6 +89,7 @@ impl ServeArgs {
                 search: self.limit_search,
             },
             access_token_ttl: self.token_ttl,
+            pat_ttl: (self.pat_ttl_days * 86_400.0).max(1.0) as u64,
         })
     }
 }

@@ -46,6 +46,8 @@ pub struct Tenant {
     pub company_id: String,
     /// The company's Personal Access Token.
     pub token: String,
+    /// When the token expires (simulated Unix seconds).
+    pub token_expires: f64,
     /// The data.
     pub company: RwLock<Company>,
     /// Rate-limit counters.
@@ -210,7 +212,9 @@ async fn gate(State(app): State<Arc<AppState>>, mut req: Request, next: Next) ->
         .map(|t| t.trim().to_string());
     let grant = token.as_deref().and_then(|t| {
         if let Some(tenant) = app.tenants.iter().find(|tn| tn.token == t) {
-            return Some((tenant.clone(), Arc::new(OAuth::default_scopes())));
+            // An expired PAT is refused like an unknown one, as bexio does.
+            return (app.clock.now() < tenant.token_expires)
+                .then(|| (tenant.clone(), Arc::new(OAuth::default_scopes())));
         }
         app.oauth.resolve(t).ok().and_then(|g| {
             app.tenants

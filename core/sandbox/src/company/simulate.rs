@@ -1063,22 +1063,13 @@ fn make_positions(c: &mut Company, client: usize, day: NaiveDate, factor: u32) -
             _ => s.rng.random_range(1..=5),
         };
         let scale = (cl.size * f64::from(factor)).max(0.25);
+        let scaled =
+            Decimal::from(base_qty) * Decimal::from_f64_retain(scale).unwrap_or(Decimal::ONE);
+        // Hours are billed in half hours (at least one), everything else in whole units.
         let qty = if a.unit == "h" {
-            // Half hours.
-            (Decimal::from(base_qty) * Decimal::from_f64_retain(scale).unwrap_or(Decimal::ONE)
-                / Decimal::TWO)
-                .round_dp(0)
-                / Decimal::TWO
-                * Decimal::TWO
+            ((scaled * Decimal::TWO).round_dp(0) / Decimal::TWO).max(Decimal::ONE)
         } else {
-            (Decimal::from(base_qty) * Decimal::from_f64_retain(scale).unwrap_or(Decimal::ONE))
-                .round_dp(0)
-                .max(Decimal::ONE)
-        };
-        let qty = if a.unit == "h" {
-            (qty / Decimal::TWO).round_dp(0).max(Decimal::ONE) / Decimal::TWO * Decimal::TWO
-        } else {
-            qty
+            scaled.round_dp(0).max(Decimal::ONE)
         };
         let mut price = d(a.sale_price);
         if cl.currency_id == EUR {

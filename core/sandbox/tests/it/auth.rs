@@ -321,3 +321,37 @@ async fn an_expired_access_token_is_401() {
     assert_eq!(pat.get("/2.0/contact?limit=1").await.status, 200);
     sb.stop().await;
 }
+
+#[tokio::test]
+async fn an_expired_personal_access_token_is_401() {
+    let sb = crate::start(bexio_bi_sandbox::SandboxConfig {
+        pat_ttl: 1,
+        ..crate::small()
+    })
+    .await;
+    let api = crate::Api::new(&sb, 0);
+    // The PAT states its expiry, like bexio's JWTs do.
+    let payload = sb.ready().tenants[0]
+        .token
+        .split('.')
+        .nth(1)
+        .expect("JWT payload")
+        .to_owned();
+    use base64::Engine;
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64url"),
+    )
+    .expect("JSON claims");
+    assert_eq!(
+        claims["exp"].as_i64().expect("exp") - claims["iat"].as_i64().expect("iat"),
+        1
+    );
+    assert_eq!(api.get("/2.0/contact?limit=1").await.status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let r = api.get("/2.0/contact?limit=1").await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.json()["error_code"], 401);
+    sb.stop().await;
+}
