@@ -233,7 +233,11 @@ async fn gate(State(app): State<Arc<AppState>>, mut req: Request, next: Next) ->
     let decision: Decision = {
         let plan = app.faults.read();
         // Without faults, requests do not contend for the dice.
-        if plan.is_active() { app.dice.lock().roll(&plan) } else { Decision::default() }
+        if plan.is_active() {
+            app.dice.lock().roll(&plan)
+        } else {
+            Decision::default()
+        }
     };
     let mut quota = tenant.limiter.lock().check(bucket, &app.limits, &app.clock);
     if decision.rate_limited && !quota.exceeded {

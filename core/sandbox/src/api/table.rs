@@ -152,6 +152,11 @@ pub fn read_routes<T: Record + Serialize + 'static>(
     r
 }
 
+/// Read and write routes of a writable table.
+pub fn crud_routes<T: Writable + 'static>(path: &str, spec: Spec<T>) -> Router<Arc<AppState>> {
+    read_routes(path, spec).merge(write_routes(path, spec))
+}
+
 /// `POST /` (create), `POST /{id}` (edit), `DELETE /{id}` for a table, the 2.0 way.
 pub fn write_routes<T: Writable + 'static>(path: &str, spec: Spec<T>) -> Router<Arc<AppState>> {
     Router::new()

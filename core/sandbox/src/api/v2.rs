@@ -11,14 +11,16 @@ use rust_decimal::Decimal;
 
 use super::query::{Params, matches_all, parse_search, v2_list};
 use super::reply::{ApiError, ApiResult, Reply};
-use super::table::{self, Spec, Writable, WriteOp, parse_id, read_routes, spec, write_routes};
+use super::table::{
+    self, Spec, Writable, WriteOp, crud_routes, parse_id, read_routes, spec, write_routes,
+};
 use super::{AppState, Ctx};
 use crate::company::Company;
+use crate::model::Named;
 use crate::model::contacts::{AdditionalAddress, Contact, ContactDetail, ContactRelation, Country};
 use crate::model::projects::Note;
 use crate::model::sales::{Article, DocKind, Payment, SalesDoc};
 use crate::model::wire::Stamp;
-use crate::model::{Named, Table};
 
 impl Writable for Named {
     const REQUIRED: &'static [&'static str] = &["name"];
@@ -662,27 +664,17 @@ fn add_payment(ctx: &Ctx, app: &AppState, id: &str, body: &[u8]) -> ApiResult {
     Ok(Reply::created(&payment))
 }
 
-/// A `{id, name}` lookup table, read-only or writable.
-fn lookup(
-    path: &'static str,
-    table: fn(&Company) -> &Table<Named>,
-    table_mut: fn(&mut Company) -> &mut Table<Named>,
-    writable: bool,
-) -> Router<Arc<AppState>> {
-    let spec = Spec {
-        table,
-        table_mut,
-        orderable: &["id", "name"],
-        searchable: &["id", "name"],
-        v3: false,
-        etag: false,
-    };
-    let r = read_routes(path, spec);
-    if writable {
-        r.merge(write_routes(path, spec))
-    } else {
-        r
-    }
+/// A `{id, name}` lookup table (salutations, titles, units…), read-only or writable.
+macro_rules! lookup {
+    ($path:literal, $field:ident, writable: $w:literal) => {{
+        let spec = Spec {
+            orderable: &["id", "name"],
+            searchable: &["id", "name"],
+            ..spec!(2, $field, order: [], search: [])
+        };
+        let r = read_routes($path, spec);
+        if $w { r.merge(write_routes($path, spec)) } else { r }
+    }};
 }
 
 /// All 2.0 routes.
@@ -700,64 +692,23 @@ pub fn routes() -> Router<Arc<AppState>> {
     let accounts = spec!(2, accounts, order: ["id", "account_no", "name"], search: ["account_no", "fibu_account_group_id", "name", "account_type"]);
     let account_groups = spec!(2, account_groups, order: ["id", "account_no", "name"], search: ["account_no", "name"]);
     let settings = spec!(2, document_settings, order: ["id"], search: []);
-    let contact_spec = contact_spec();
-    let _ = contact_spec;
 
     Router::new()
         .merge(contacts())
-        .merge(read_routes("/2.0/contact_relation", relation))
-        .merge(write_routes("/2.0/contact_relation", relation))
-        .merge(lookup(
-            "/2.0/contact_group",
-            |c| &c.contact_groups,
-            |c| &mut c.contact_groups,
-            true,
-        ))
-        .merge(lookup(
-            "/2.0/contact_branch",
-            |c| &c.contact_branches,
-            |c| &mut c.contact_branches,
-            false,
-        ))
-        .merge(lookup(
-            "/2.0/salutation",
-            |c| &c.salutations,
-            |c| &mut c.salutations,
-            true,
-        ))
-        .merge(lookup("/2.0/title", |c| &c.titles, |c| &mut c.titles, true))
-        .merge(lookup(
-            "/2.0/payment_type",
-            |c| &c.payment_types,
-            |c| &mut c.payment_types,
-            false,
-        ))
-        .merge(lookup("/2.0/unit", |c| &c.units, |c| &mut c.units, true))
-        .merge(lookup(
-            "/2.0/pr_project_state",
-            |c| &c.project_states,
-            |c| &mut c.project_states,
-            false,
-        ))
-        .merge(lookup(
-            "/2.0/pr_project_type",
-            |c| &c.project_types,
-            |c| &mut c.project_types,
-            false,
-        ))
-        .merge(lookup(
-            "/2.0/timesheet_status",
-            |c| &c.timesheet_statuses,
-            |c| &mut c.timesheet_statuses,
-            false,
-        ))
-        .merge(read_routes("/2.0/country", country))
-        .merge(write_routes("/2.0/country", country))
+        .merge(crud_routes("/2.0/contact_relation", relation))
+        .merge(lookup!("/2.0/contact_group", contact_groups, writable: true))
+        .merge(lookup!("/2.0/contact_branch", contact_branches, writable: false))
+        .merge(lookup!("/2.0/salutation", salutations, writable: true))
+        .merge(lookup!("/2.0/title", titles, writable: true))
+        .merge(lookup!("/2.0/payment_type", payment_types, writable: false))
+        .merge(lookup!("/2.0/unit", units, writable: true))
+        .merge(lookup!("/2.0/pr_project_state", project_states, writable: false))
+        .merge(lookup!("/2.0/pr_project_type", project_types, writable: false))
+        .merge(lookup!("/2.0/timesheet_status", timesheet_statuses, writable: false))
+        .merge(crud_routes("/2.0/country", country))
         .merge(read_routes("/2.0/language", language))
-        .merge(read_routes("/2.0/note", note))
-        .merge(write_routes("/2.0/note", note))
-        .merge(read_routes("/2.0/article", article))
-        .merge(write_routes("/2.0/article", article))
+        .merge(crud_routes("/2.0/note", note))
+        .merge(crud_routes("/2.0/article", article))
         .merge(read_routes("/2.0/pr_project", project))
         .merge(read_routes("/2.0/timesheet", timesheet))
         .merge(read_routes("/2.0/client_service", client_service))
