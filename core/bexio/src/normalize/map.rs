@@ -1,0 +1,540 @@
+//! One bexio record to rows of the star schema. Lookups only teach the [`Context`].
+
+use bexio_bi_model::catalog::{
+    DIM_ACCOUNT, DIM_ARTICLE, DIM_CONTACT, DIM_CURRENCY, DIM_TAX, DIM_USER, FACT_INVOICE,
+    FACT_INVOICE_LINE, FACT_ORDER, FACT_PAYMENT, FACT_QUOTE, Table,
+};
+use bexio_bi_model::keys::key;
+use chrono::NaiveDate;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use super::builder::Cell;
+use super::fields::{FieldError, Rec};
+use super::{Context, Resource};
+
+/// Rows of one record, table by table.
+pub type Rows = Vec<(&'static Table, Vec<Cell>)>;
+
+/// The table a resource mainly feeds (for rejects).
+pub fn table_of(resource: &Resource) -> &'static str {
+    match resource {
+        Resource::Contacts => DIM_CONTACT.name,
+        Resource::Articles => DIM_ARTICLE.name,
+        Resource::Currencies => DIM_CURRENCY.name,
+        Resource::Taxes => DIM_TAX.name,
+        Resource::Accounts => DIM_ACCOUNT.name,
+        Resource::Users => DIM_USER.name,
+        Resource::Invoices => FACT_INVOICE.name,
+        Resource::InvoiceDetail => FACT_INVOICE_LINE.name,
+        Resource::InvoicePayments(_) => FACT_PAYMENT.name,
+        Resource::Quotes => FACT_QUOTE.name,
+        Resource::Orders => FACT_ORDER.name,
+        _ => "context",
+    }
+}
+
+fn opt_key(tenant: &str, id: Option<i64>) -> Cell {
+    id.map_or(Cell::Null, |id| Cell::Text(key(tenant, id)))
+}
+
+fn micros(v: Option<i64>) -> Cell {
+    v.map_or(Cell::Null, Cell::Micros)
+}
+
+fn chf(amount: Decimal, rate: Option<Decimal>) -> Cell {
+    rate.map_or(Cell::Null, |r| {
+        Cell::Dec((amount * r).round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero))
+    })
+}
+
+/// Rounds a rate to the 8 decimals the schema keeps.
+fn rate_cell(rate: Option<Decimal>) -> Cell {
+    rate.map_or(Cell::Null, |r| {
+        Cell::Dec(r.round_dp_with_strategy(8, RoundingStrategy::MidpointAwayFromZero))
+    })
+}
+
+fn invoice_status(id: i64) -> &'static str {
+    match id {
+        7 => "draft",
+        8 => "pending",
+        9 => "paid",
+        16 => "partial",
+        19 => "cancelled",
+        31 => "unpaid",
+        _ => "other",
+    }
+}
+
+fn quote_status(id: i64) -> &'static str {
+    match id {
+        1 => "draft",
+        2 => "pending",
+        3 => "accepted",
+        4 => "declined",
+        _ => "other",
+    }
+}
+
+fn order_status(id: i64) -> &'static str {
+    match id {
+        5 => "pending",
+        6 => "done",
+        15 => "partial",
+        21 => "cancelled",
+        _ => "other",
+    }
+}
+
+fn names(ids: Option<String>, lookup: &std::collections::HashMap<i64, String>) -> Option<String> {
+    let ids = ids?;
+    let list: Vec<String> = ids
+        .split(',')
+        .filter_map(|s| s.trim().parse::<i64>().ok())
+        .map(|id| lookup.get(&id).cloned().unwrap_or_else(|| id.to_string()))
+        .collect();
+    (!list.is_empty()).then(|| list.join(", "))
+}
+
+/// Maps one record of `resource`.
+pub fn record(
+    ctx: &mut Context,
+    tenant: &str,
+    resource: &Resource,
+    r: Rec<'_>,
+) -> Result<Rows, FieldError> {
+    let t = tenant;
+    Ok(match resource {
+        Resource::Countries => {
+            if let Some(code) = r.text_nonempty("iso_3166_alpha2")? {
+                ctx.countries.insert(r.req_int("id")?, code);
+            }
+            Vec::new()
+        }
+        Resource::Languages => {
+            if let Some(code) = r.text_nonempty("iso_639_1")? {
+                ctx.languages.insert(r.req_int("id")?, code);
+            }
+            Vec::new()
+        }
+        Resource::ContactGroups => {
+            ctx.contact_groups
+                .insert(r.req_int("id")?, r.req_text("name")?);
+            Vec::new()
+        }
+        Resource::ContactBranches => {
+            ctx.contact_branches
+                .insert(r.req_int("id")?, r.req_text("name")?);
+            Vec::new()
+        }
+        Resource::Units => {
+            ctx.units.insert(r.req_int("id")?, r.req_text("name")?);
+            Vec::new()
+        }
+        Resource::AccountGroups => {
+            ctx.account_groups.insert(
+                r.req_int("id")?,
+                (
+                    r.text("account_no")?.unwrap_or_default(),
+                    r.text("name")?.unwrap_or_default(),
+                ),
+            );
+            Vec::new()
+        }
+        Resource::ExchangeRates(code) => {
+            // Rows give the rate against other currencies; the one against CHF is what we keep.
+            let against = r
+                .obj("exchange_currency")
+                .map(|c| c.text("name"))
+                .transpose()?
+                .flatten();
+            if against.as_deref() == Some("CHF") {
+                let day = r.req_date("exchange_rate_date")?;
+                let factor = match r.dec("factor_nr_to_ratio")? {
+                    Some(f) => f,
+                    None => r.req_dec("factor_nr")? / r.dec("ratio")?.unwrap_or(Decimal::ONE),
+                };
+                ctx.rates.insert((code.clone(), day), factor);
+            }
+            Vec::new()
+        }
+        Resource::Currencies => {
+            let id = r.req_int("id")?;
+            let code = r.req_text("name")?;
+            ctx.currencies.insert(id, code.clone());
+            vec![(
+                &DIM_CURRENCY,
+                vec![
+                    key(t, id).into(),
+                    t.into(),
+                    Cell::Int(id),
+                    code.into(),
+                    r.req_dec("round_factor")?.into(),
+                ],
+            )]
+        }
+        Resource::Taxes => {
+            let id = r.req_int("id")?;
+            vec![(
+                &DIM_TAX,
+                vec![
+                    key(t, id).into(),
+                    t.into(),
+                    Cell::Int(id),
+                    r.req_text("code")?.into(),
+                    r.text_nonempty("display_name")?.into(),
+                    r.req_text("type")?.into(),
+                    r.req_dec("value")?.into(),
+                    r.int("start_year")?.into(),
+                    r.int("end_year")?.into(),
+                    r.bool("is_active")?.unwrap_or(false).into(),
+                ],
+            )]
+        }
+        Resource::Accounts => {
+            let id = r.req_int("id")?;
+            let kind = match r.req_int("account_type")? {
+                1 => "income",
+                2 => "expense",
+                3 => "asset",
+                4 => "liability",
+                5 => "closing",
+                _ => "other",
+            };
+            let group = r
+                .int("fibu_account_group_id")?
+                .and_then(|g| ctx.account_groups.get(&g).cloned());
+            vec![(
+                &DIM_ACCOUNT,
+                vec![
+                    key(t, id).into(),
+                    t.into(),
+                    Cell::Int(id),
+                    r.req_text("account_no")?.into(),
+                    r.req_text("name")?.into(),
+                    kind.into(),
+                    group.as_ref().map(|g| g.0.clone()).into(),
+                    group.map(|g| g.1).into(),
+                    r.bool("is_active")?.unwrap_or(true).into(),
+                ],
+            )]
+        }
+        Resource::Users => {
+            let id = r.req_int("id")?;
+            vec![(
+                &DIM_USER,
+                vec![
+                    key(t, id).into(),
+                    t.into(),
+                    Cell::Int(id),
+                    r.text_nonempty("firstname")?.into(),
+                    r.text_nonempty("lastname")?.into(),
+                    r.text_nonempty("email")?.into(),
+                    r.bool("is_superadmin")?.unwrap_or(false).into(),
+                ],
+            )]
+        }
+        Resource::Contacts => vec![(&DIM_CONTACT, contact(ctx, t, r)?)],
+        Resource::Articles => {
+            let id = r.req_int("id")?;
+            let kind = if r.int("article_type_id")? == Some(2) {
+                "service"
+            } else {
+                "product"
+            };
+            let name = r
+                .text_nonempty("intern_name")?
+                .or(r.text_nonempty("intern_code")?)
+                .unwrap_or_else(|| format!("#{id}"));
+            vec![(
+                &DIM_ARTICLE,
+                vec![
+                    key(t, id).into(),
+                    t.into(),
+                    Cell::Int(id),
+                    r.text_nonempty("intern_code")?.into(),
+                    name.into(),
+                    kind.into(),
+                    r.int("unit_id")?
+                        .and_then(|u| ctx.units.get(&u).cloned())
+                        .into(),
+                    r.dec("sale_price")?.into(),
+                    r.dec("purchase_price")?.into(),
+                    r.int("currency_id")?.and_then(|c| ctx.currency(c)).into(),
+                    opt_key(t, r.int("tax_id")?),
+                ],
+            )]
+        }
+        Resource::Invoices => {
+            remember_currency(ctx, r)?;
+            vec![(&FACT_INVOICE, invoice(ctx, t, r)?)]
+        }
+        Resource::InvoiceDetail => {
+            remember_currency(ctx, r)?;
+            let mut rows = vec![(&FACT_INVOICE, invoice(ctx, t, r)?)];
+            rows.extend(
+                lines(ctx, t, r)?
+                    .into_iter()
+                    .map(|row| (&FACT_INVOICE_LINE, row)),
+            );
+            rows
+        }
+        Resource::InvoicePayments(invoice_id) => {
+            vec![(&FACT_PAYMENT, payment(ctx, t, *invoice_id, r)?)]
+        }
+        Resource::Quotes => vec![(&FACT_QUOTE, quote_or_order(ctx, t, r, true)?)],
+        Resource::Orders => vec![(&FACT_ORDER, quote_or_order(ctx, t, r, false)?)],
+    })
+}
+
+/// Payments carry no currency: they are in their invoice's, which is remembered here (only
+/// when it is not CHF, to keep the context small).
+fn remember_currency(ctx: &mut Context, r: Rec<'_>) -> Result<(), FieldError> {
+    let currency = currency(ctx, r)?;
+    let id = r.req_int("id")?;
+    if currency == "CHF" {
+        ctx.invoice_currency.remove(&id);
+    } else {
+        ctx.invoice_currency.insert(id, currency);
+    }
+    Ok(())
+}
+
+/// The currency of a sales document: required, and known.
+fn currency(ctx: &Context, r: Rec<'_>) -> Result<String, FieldError> {
+    let id = r.req_int("currency_id")?;
+    ctx.currency(id).ok_or_else(|| FieldError {
+        field: "currency_id".into(),
+        expected: "a currency of /3.0/currencies",
+        found: id.to_string(),
+    })
+}
+
+fn contact(ctx: &Context, t: &str, r: Rec<'_>) -> Result<Vec<Cell>, FieldError> {
+    let id = r.req_int("id")?;
+    let person = r.int("contact_type_id")? == Some(2);
+    let name_1 = r.text_nonempty("name_1")?;
+    let name_2 = r.text_nonempty("name_2")?;
+    let name = match (person, &name_1, &name_2) {
+        (true, Some(last), Some(first)) => format!("{first} {last}"),
+        (_, Some(n1), _) => n1.clone(),
+        (_, None, Some(n2)) => n2.clone(),
+        (_, None, None) => format!("#{id}"),
+    };
+    // bexio's newer address fields win; older records only have the combined `address`.
+    let street = r
+        .text_nonempty("street_name")?
+        .or(r.text_nonempty("address")?);
+    let groups = names(r.text_nonempty("contact_group_ids")?, &ctx.contact_groups);
+    let sectors = names(
+        r.text_nonempty("contact_branch_ids")?,
+        &ctx.contact_branches,
+    );
+    Ok(vec![
+        key(t, id).into(),
+        t.into(),
+        Cell::Int(id),
+        r.text_nonempty("nr")?.into(),
+        if person { "person" } else { "company" }.into(),
+        name.into(),
+        name_1.into(),
+        name_2.into(),
+        street.into(),
+        r.text_nonempty("house_number")?.into(),
+        r.text_nonempty("postcode")?.into(),
+        r.text_nonempty("city")?.into(),
+        r.int("country_id")?
+            .and_then(|c| ctx.countries.get(&c).cloned())
+            .into(),
+        r.int("language_id")?
+            .and_then(|l| ctx.languages.get(&l).cloned())
+            .into(),
+        r.text_nonempty("mail")?.into(),
+        r.text_nonempty("phone_fixed")?
+            .or(r.text_nonempty("phone_mobile")?)
+            .into(),
+        groups.into(),
+        sectors.into(),
+        // Archived contacts only come from the `show_archived=true` pull, which marks them.
+        r.bool("is_archived")?.unwrap_or(false).into(),
+        micros(r.micros("updated_at")?),
+    ])
+}
+
+fn invoice(ctx: &Context, t: &str, r: Rec<'_>) -> Result<Vec<Cell>, FieldError> {
+    let id = r.req_int("id")?;
+    let currency = currency(ctx, r)?;
+    let date: NaiveDate = r.req_date("is_valid_from")?;
+    let rate = ctx.rate(&currency, date);
+    let status_id = r.req_int("kb_item_status_id")?;
+    let total = r.req_dec("total")?;
+    let net = r.req_dec("total_net")?;
+    let paid = r.req_dec("total_received_payments")?;
+    // Derivable when a drifting answer leaves it out.
+    let open = match r.dec("total_remaining_payments")? {
+        Some(v) => v,
+        None => (total - paid).max(Decimal::ZERO),
+    };
+    Ok(vec![
+        key(t, id).into(),
+        t.into(),
+        Cell::Int(id),
+        r.req_text("document_nr")?.into(),
+        r.text_nonempty("title")?.into(),
+        opt_key(t, r.int("contact_id")?),
+        opt_key(t, r.int("contact_sub_id")?),
+        opt_key(t, r.int("user_id")?),
+        opt_key(t, r.int("project_id")?),
+        currency.into(),
+        date.into(),
+        r.date("is_valid_to")?.into(),
+        Cell::Int(status_id),
+        invoice_status(status_id).into(),
+        r.req_dec("total_gross")?.into(),
+        net.into(),
+        r.req_dec("total_taxes")?.into(),
+        total.into(),
+        paid.into(),
+        open.into(),
+        r.req_dec("total_rounding_difference")?.into(),
+        rate_cell(rate),
+        chf(total, rate),
+        chf(net, rate),
+        micros(r.micros("updated_at")?),
+        Cell::Null,
+    ])
+}
+
+fn lines(ctx: &Context, t: &str, r: Rec<'_>) -> Result<Vec<Vec<Cell>>, FieldError> {
+    let invoice_id = r.req_int("id")?;
+    let currency = currency(ctx, r)?;
+    let rate = ctx.rate(&currency, r.req_date("is_valid_from")?);
+    let mut out = Vec::new();
+    for p in r.array("positions")? {
+        let Some(p) = p.as_object().map(Rec) else {
+            return Err(FieldError {
+                field: "positions[]".into(),
+                expected: "an object",
+                found: p.to_string(),
+            });
+        };
+        let pid = p.req_int("id")?;
+        let kind = match p.text("type")?.as_deref() {
+            Some("KbPositionCustom") => "custom",
+            Some("KbPositionArticle") => "article",
+            Some("KbPositionText") => "text",
+            Some("KbPositionSubtotal") => "subtotal",
+            Some("KbPositionDiscount") => "discount",
+            Some("KbPositionPagebreak") => "pagebreak",
+            Some("KbPositionSubposition") => "subposition",
+            _ => "other",
+        };
+        // A discount line lowers the total: its `discount_total` is a magnitude.
+        let total = match kind {
+            "discount" => p.dec("discount_total")?.map(|v| -v.abs()),
+            "custom" | "article" => p.dec("position_total")?,
+            _ => None,
+        };
+        out.push(vec![
+            key(t, format!("{invoice_id}-{pid}")).into(),
+            t.into(),
+            key(t, invoice_id).into(),
+            Cell::Int(pid),
+            p.int("pos")?.into(),
+            kind.into(),
+            opt_key(t, p.int("article_id")?),
+            p.text_nonempty("text")?.into(),
+            if matches!(kind, "custom" | "article") {
+                p.dec("amount")?.into()
+            } else {
+                Cell::Null
+            },
+            p.text_nonempty("unit_name")?.into(),
+            if matches!(kind, "custom" | "article") {
+                p.dec("unit_price")?.into()
+            } else {
+                Cell::Null
+            },
+            if kind == "discount" {
+                p.dec("value")?.into()
+            } else {
+                p.dec("discount_in_percent")?.into()
+            },
+            total.into(),
+            opt_key(t, p.int("tax_id")?),
+            p.dec("tax_value")?.into(),
+            opt_key(t, p.int("account_id")?),
+            total.map_or(Cell::Null, |v| chf(v, rate)),
+        ]);
+    }
+    Ok(out)
+}
+
+fn payment(ctx: &Context, t: &str, invoice_id: i64, r: Rec<'_>) -> Result<Vec<Cell>, FieldError> {
+    let id = r.req_int("id")?;
+    let date = r.req_date("date")?;
+    let amount = r.req_dec("value")?;
+    // The payment's currency is its invoice's; the client passes invoices before payments.
+    let invoice = r.int("kb_invoice_id")?.unwrap_or(invoice_id);
+    let currency = ctx
+        .invoice_currency
+        .get(&invoice)
+        .cloned()
+        .unwrap_or_else(|| "CHF".to_owned());
+    let rate = ctx.rate(&currency, date);
+    Ok(vec![
+        key(t, id).into(),
+        t.into(),
+        Cell::Int(id),
+        key(t, invoice).into(),
+        date.into(),
+        amount.into(),
+        currency.into(),
+        chf(amount, rate),
+        r.int("bank_account_id")?.into(),
+        r.bool("is_cash_discount")?.unwrap_or(false).into(),
+    ])
+}
+
+fn quote_or_order(
+    ctx: &Context,
+    t: &str,
+    r: Rec<'_>,
+    quote: bool,
+) -> Result<Vec<Cell>, FieldError> {
+    let id = r.req_int("id")?;
+    let currency = currency(ctx, r)?;
+    let date = r.req_date("is_valid_from")?;
+    let rate = ctx.rate(&currency, date);
+    let status_id = r.req_int("kb_item_status_id")?;
+    let total = r.req_dec("total")?;
+    let mut row = vec![
+        key(t, id).into(),
+        t.into(),
+        Cell::Int(id),
+        r.req_text("document_nr")?.into(),
+        r.text_nonempty("title")?.into(),
+        opt_key(t, r.int("contact_id")?),
+        opt_key(t, r.int("user_id")?),
+        currency.into(),
+        date.into(),
+    ];
+    if quote {
+        row.push(r.date("is_valid_until")?.into());
+    }
+    row.extend([
+        Cell::Int(status_id),
+        if quote {
+            quote_status(status_id)
+        } else {
+            order_status(status_id)
+        }
+        .into(),
+        r.req_dec("total_net")?.into(),
+        total.into(),
+        chf(total, rate),
+        micros(r.micros("updated_at")?),
+        Cell::Null,
+    ]);
+    Ok(row)
+}

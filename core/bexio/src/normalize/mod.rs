@@ -1,0 +1,377 @@
+//! Sans-IO normalization: bexio JSON bytes in, Arrow `RecordBatch`es of the star schema out.
+//!
+//! A [`Normalizer`] belongs to one company. Feed it pages as they arrive with
+//! [`Normalizer::decode`], naming the [`Resource`] the page came from; take finished batches with
+//! [`Normalizer::flush`] (bounded memory: a table's rows are cut into batches of
+//! [`Normalizer::batch_rows`]) and the rest with [`Normalizer::finish`]. Lookups (currencies,
+//! countries, groups…) are decoded into a [`Context`] that later records use, so the client
+//! feeds them first. A page that is not JSON is an error (the client retries it); a record that
+//! does not fit the schema becomes a row of `rejects` with the reason and its raw JSON, and the
+//! sync goes on.
+//!
+//! ```
+//! use bexio::normalize::{Normalizer, Resource};
+//!
+//! let mut n = Normalizer::new("q69vysq7fkzl");
+//! let page = br#"[{"id":1,"name":"CHF","round_factor":0.05}]"#;
+//! n.decode(Resource::Currencies, page).expect("a JSON page");
+//! let batches = n.finish().expect("batches");
+//! assert_eq!(batches[0].0, "dim_currency");
+//! assert_eq!(batches[0].1.num_rows(), 1);
+//! ```
+
+mod builder;
+mod fields;
+mod map;
+
+use std::collections::{BTreeMap, HashMap};
+
+use arrow_array::RecordBatch;
+use bexio_bi_model::catalog::{self, Table};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+pub use builder::{Cell, RowError, TableBuilder};
+pub use fields::{FieldError, Rec, parse_moment};
+
+/// Where a page came from: which bexio route, and so which tables it feeds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Resource {
+    /// `/2.0/country`.
+    Countries,
+    /// `/2.0/language`.
+    Languages,
+    /// `/2.0/contact_group`.
+    ContactGroups,
+    /// `/2.0/contact_branch`.
+    ContactBranches,
+    /// `/2.0/unit`.
+    Units,
+    /// `/3.0/currencies`.
+    Currencies,
+    /// `/3.0/currencies/{id}/exchange_rates?date=` of the currency with this code.
+    ExchangeRates(String),
+    /// `/3.0/taxes`.
+    Taxes,
+    /// `/2.0/account_groups`.
+    AccountGroups,
+    /// `/2.0/accounts`.
+    Accounts,
+    /// `/3.0/users`.
+    Users,
+    /// `/2.0/contact` (list or search, archived or not).
+    Contacts,
+    /// `/2.0/article`.
+    Articles,
+    /// `/2.0/kb_invoice` (list or search).
+    Invoices,
+    /// `/2.0/kb_invoice/{id}`: the invoice with its positions.
+    InvoiceDetail,
+    /// `/2.0/kb_invoice/{id}/payment` of this invoice.
+    InvoicePayments(i64),
+    /// `/2.0/kb_offer` (list or search).
+    Quotes,
+    /// `/2.0/kb_order` (list or search).
+    Orders,
+}
+
+impl Resource {
+    /// The route, for rejects and messages.
+    pub fn route(&self) -> String {
+        match self {
+            Resource::Countries => "/2.0/country".into(),
+            Resource::Languages => "/2.0/language".into(),
+            Resource::ContactGroups => "/2.0/contact_group".into(),
+            Resource::ContactBranches => "/2.0/contact_branch".into(),
+            Resource::Units => "/2.0/unit".into(),
+            Resource::Currencies => "/3.0/currencies".into(),
+            Resource::ExchangeRates(code) => format!("/3.0/currencies/{code}/exchange_rates"),
+            Resource::Taxes => "/3.0/taxes".into(),
+            Resource::AccountGroups => "/2.0/account_groups".into(),
+            Resource::Accounts => "/2.0/accounts".into(),
+            Resource::Users => "/3.0/users".into(),
+            Resource::Contacts => "/2.0/contact".into(),
+            Resource::Articles => "/2.0/article".into(),
+            Resource::Invoices => "/2.0/kb_invoice".into(),
+            Resource::InvoiceDetail => "/2.0/kb_invoice/{id}".into(),
+            Resource::InvoicePayments(id) => format!("/2.0/kb_invoice/{id}/payment"),
+            Resource::Quotes => "/2.0/kb_offer".into(),
+            Resource::Orders => "/2.0/kb_order".into(),
+        }
+    }
+}
+
+/// A page that could not be read at all (the client should fetch it again).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// Not JSON, or cut short.
+    #[error("{route}: the answer is not valid JSON ({source}); it may have been cut short")]
+    NotJson {
+        /// The route.
+        route: String,
+        /// The parser's complaint.
+        source: serde_json::Error,
+    },
+    /// JSON, but neither a record, a list of records nor a 4.0 page.
+    #[error("{route}: expected a list of records, got {found}")]
+    Shape {
+        /// The route.
+        route: String,
+        /// What came.
+        found: String,
+    },
+    /// Arrow refused a batch (a bug: rows are checked before they are appended).
+    #[error("building {table}: {source}")]
+    Arrow {
+        /// Table.
+        table: &'static str,
+        /// Arrow's error.
+        source: arrow_schema::ArrowError,
+    },
+}
+
+/// What one page gave.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PageSummary {
+    /// Records in the page.
+    pub records: usize,
+    /// Rows appended to tables (a record may give several).
+    pub rows: usize,
+    /// Records rejected.
+    pub rejected: usize,
+}
+
+/// What earlier pages taught the normalizer: lookups that records refer to by id.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// Country id → ISO code.
+    pub countries: HashMap<i64, String>,
+    /// Language id → ISO code.
+    pub languages: HashMap<i64, String>,
+    /// Contact group id → name.
+    pub contact_groups: HashMap<i64, String>,
+    /// Contact branch (sector) id → name.
+    pub contact_branches: HashMap<i64, String>,
+    /// Unit id → name.
+    pub units: HashMap<i64, String>,
+    /// Currency id → code.
+    pub currencies: HashMap<i64, String>,
+    /// Account group id → (number, name).
+    pub account_groups: HashMap<i64, (String, String)>,
+    /// CHF per unit of a currency, by day.
+    pub rates: BTreeMap<(String, NaiveDate), Decimal>,
+    /// Invoices not in CHF: id → currency code (their payments are in it).
+    pub invoice_currency: HashMap<i64, String>,
+}
+
+impl Context {
+    /// CHF per one unit of `currency` on `day`: 1 for CHF; else the latest rate known on or
+    /// before the day (bexio's own rates, as `/3.0/currencies/{id}/exchange_rates` gives them).
+    pub fn rate(&self, currency: &str, day: NaiveDate) -> Option<Decimal> {
+        if currency == "CHF" {
+            return Some(Decimal::ONE);
+        }
+        self.rates
+            .range((currency.to_owned(), NaiveDate::MIN)..=(currency.to_owned(), day))
+            .next_back()
+            .map(|(_, r)| *r)
+    }
+
+    /// The code of a currency id. Before `/3.0/currencies` was read, id 1 is CHF (bexio's base
+    /// currency in every Swiss company); any other unknown id is an error, never a guess.
+    pub fn currency(&self, id: i64) -> Option<String> {
+        match self.currencies.get(&id) {
+            Some(code) => Some(code.clone()),
+            None if id == 1 && self.currencies.is_empty() => Some("CHF".to_owned()),
+            None => None,
+        }
+    }
+}
+
+/// Turns one company's bexio pages into star-schema batches.
+pub struct Normalizer {
+    tenant: String,
+    context: Context,
+    tables: BTreeMap<&'static str, TableBuilder>,
+    batch_rows: usize,
+    ready: Vec<(&'static str, RecordBatch)>,
+}
+
+impl Normalizer {
+    /// A normalizer for the company `tenant` (its bexio company id).
+    pub fn new(tenant: &str) -> Self {
+        Normalizer {
+            tenant: tenant.to_owned(),
+            context: Context::default(),
+            tables: BTreeMap::new(),
+            batch_rows: 8192,
+            ready: Vec::new(),
+        }
+    }
+
+    /// Rows per batch (default 8192).
+    pub fn batch_rows(mut self, rows: usize) -> Self {
+        self.batch_rows = rows.max(1);
+        self
+    }
+
+    /// What the normalizer has learnt from lookups.
+    pub fn context(&self) -> &Context {
+        &self.context
+    }
+
+    /// The company.
+    pub fn tenant(&self) -> &str {
+        &self.tenant
+    }
+
+    /// Reads one page (a JSON array, a single object, or a 4.0 `{data, paging}` envelope).
+    pub fn decode(&mut self, resource: Resource, body: &[u8]) -> Result<PageSummary, DecodeError> {
+        let route = resource.route();
+        let value: Value = serde_json::from_slice(body).map_err(|source| DecodeError::NotJson {
+            route: route.clone(),
+            source,
+        })?;
+        let records: Vec<Value> = match value {
+            Value::Array(items) => items,
+            Value::Object(mut o) if o.contains_key("data") && o.contains_key("paging") => {
+                match o.remove("data") {
+                    Some(Value::Array(items)) => items,
+                    _ => {
+                        return Err(DecodeError::Shape {
+                            route,
+                            found: "a 4.0 page without a data list".into(),
+                        });
+                    }
+                }
+            }
+            obj @ Value::Object(_) => vec![obj],
+            other => {
+                return Err(DecodeError::Shape {
+                    route,
+                    found: format!("{other}").chars().take(40).collect(),
+                });
+            }
+        };
+        let mut summary = PageSummary {
+            records: records.len(),
+            ..PageSummary::default()
+        };
+        for record in &records {
+            let Some(obj) = record.as_object() else {
+                self.reject(
+                    &resource,
+                    None,
+                    "the record is not a JSON object".into(),
+                    record,
+                )?;
+                summary.rejected += 1;
+                continue;
+            };
+            let checked = map::record(&mut self.context, &self.tenant, &resource, Rec(obj))
+                .map_err(|e| e.to_string())
+                .and_then(|rows| {
+                    // A record's rows go in together or not at all: check them all first.
+                    for (table, row) in &rows {
+                        self.builder(table).check(row).map_err(|e| e.to_string())?;
+                    }
+                    Ok(rows)
+                });
+            match checked {
+                Ok(rows) => {
+                    for (table, row) in &rows {
+                        let batch_rows = self.batch_rows;
+                        let b = self.builder(table);
+                        let _ = b.push(row);
+                        // Cut as soon as a batch is full: batches never exceed `batch_rows`.
+                        if b.len() >= batch_rows {
+                            let batch = b.finish().map_err(|source| DecodeError::Arrow {
+                                table: table.name,
+                                source,
+                            })?;
+                            self.ready.push((table.name, batch));
+                        }
+                    }
+                    summary.rows += rows.len();
+                }
+                Err(reason) => {
+                    let id = obj
+                        .get("id")
+                        .map(|v| v.to_string().trim_matches('"').to_owned());
+                    self.reject(&resource, id, reason, record)?;
+                    summary.rejected += 1;
+                }
+            }
+        }
+        self.cut()?;
+        Ok(summary)
+    }
+
+    fn builder(&mut self, table: &'static Table) -> &mut TableBuilder {
+        self.tables
+            .entry(table.name)
+            .or_insert_with(|| TableBuilder::new(table))
+    }
+
+    fn reject(
+        &mut self,
+        resource: &Resource,
+        id: Option<String>,
+        reason: String,
+        raw: &Value,
+    ) -> Result<(), DecodeError> {
+        let row = vec![
+            Cell::Text(self.tenant.clone()),
+            Cell::Text(map::table_of(resource).to_owned()),
+            Cell::Text(resource.route()),
+            id.into(),
+            Cell::Text(reason),
+            Cell::Text(raw.to_string()),
+        ];
+        self.builder(&catalog::REJECTS)
+            .push(&row)
+            .map_err(|e| DecodeError::Shape {
+                route: resource.route(),
+                found: e.to_string(),
+            })
+    }
+
+    /// Moves full batches to the ready list.
+    fn cut(&mut self) -> Result<(), DecodeError> {
+        for (name, b) in &mut self.tables {
+            if b.len() >= self.batch_rows {
+                let batch = b.finish().map_err(|source| DecodeError::Arrow {
+                    table: name,
+                    source,
+                })?;
+                self.ready.push((name, batch));
+            }
+        }
+        Ok(())
+    }
+
+    /// Batches completed so far (each of about [`Normalizer::batch_rows`] rows).
+    pub fn flush(&mut self) -> Vec<(&'static str, RecordBatch)> {
+        std::mem::take(&mut self.ready)
+    }
+
+    /// Everything still held, as batches, table by table.
+    pub fn finish(mut self) -> Result<Vec<(&'static str, RecordBatch)>, DecodeError> {
+        let mut out = std::mem::take(&mut self.ready);
+        for (name, b) in &mut self.tables {
+            if !b.is_empty() {
+                out.push((
+                    name,
+                    b.finish().map_err(|source| DecodeError::Arrow {
+                        table: name,
+                        source,
+                    })?,
+                ));
+            }
+        }
+        Ok(out)
+    }
+}
