@@ -1,9 +1,11 @@
 //! One bexio record to rows of the star schema. Lookups only teach the [`Context`].
 
 use bexio_bi_model::catalog::{
-    DIM_ACCOUNT, DIM_ARTICLE, DIM_CONTACT, DIM_CURRENCY, DIM_TAX, DIM_USER, FACT_INVOICE,
-    FACT_INVOICE_LINE, FACT_ORDER, FACT_PAYMENT, FACT_QUOTE, Table,
+    DIM_ACCOUNT, DIM_ARTICLE, DIM_CONTACT, DIM_CURRENCY, DIM_PROJECT, DIM_TAX, DIM_USER, FACT_BILL,
+    FACT_EXPENSE, FACT_INVOICE, FACT_INVOICE_LINE, FACT_JOURNAL, FACT_ORDER, FACT_PAYMENT,
+    FACT_QUOTE, FACT_TIMESHEET, Table,
 };
+use bexio_bi_model::date::BusinessYear;
 use bexio_bi_model::keys::key;
 use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -18,7 +20,12 @@ pub type Rows = Vec<(&'static Table, Vec<Cell>)>;
 /// The table a resource mainly feeds (for rejects).
 pub fn table_of(resource: &Resource) -> &'static str {
     match resource {
-        Resource::Contacts => DIM_CONTACT.name,
+        Resource::Contacts | Resource::ArchivedContacts => DIM_CONTACT.name,
+        Resource::Projects => DIM_PROJECT.name,
+        Resource::Timesheets => FACT_TIMESHEET.name,
+        Resource::Journal => FACT_JOURNAL.name,
+        Resource::Bills => FACT_BILL.name,
+        Resource::Expenses => FACT_EXPENSE.name,
         Resource::Articles => DIM_ARTICLE.name,
         Resource::Currencies => DIM_CURRENCY.name,
         Resource::Taxes => DIM_TAX.name,
@@ -234,7 +241,24 @@ pub fn record(
                 ],
             )]
         }
-        Resource::Contacts => vec![(&DIM_CONTACT, contact(ctx, t, r)?)],
+        Resource::Contacts => vec![(&DIM_CONTACT, contact(ctx, t, r, false)?)],
+        Resource::ArchivedContacts => vec![(&DIM_CONTACT, contact(ctx, t, r, true)?)],
+        Resource::ProjectStates => lookup(&mut ctx.project_states, r)?,
+        Resource::ProjectTypes => lookup(&mut ctx.project_types, r)?,
+        Resource::ClientServices => lookup(&mut ctx.client_services, r)?,
+        Resource::TimesheetStatuses => lookup(&mut ctx.timesheet_statuses, r)?,
+        Resource::BusinessYears => {
+            ctx.business_years.push(BusinessYear {
+                start: r.req_date("start")?,
+                end: r.req_date("end")?,
+            });
+            Vec::new()
+        }
+        Resource::Projects => vec![(&DIM_PROJECT, project(ctx, t, r)?)],
+        Resource::Timesheets => vec![(&FACT_TIMESHEET, timesheet(ctx, t, r)?)],
+        Resource::Journal => vec![(&FACT_JOURNAL, journal(ctx, t, r)?)],
+        Resource::Bills => vec![(&FACT_BILL, bill(ctx, t, r)?)],
+        Resource::Expenses => vec![(&FACT_EXPENSE, expense(ctx, t, r)?)],
         Resource::Articles => {
             let id = r.req_int("id")?;
             let kind = if r.int("article_type_id")? == Some(2) {
@@ -310,7 +334,7 @@ fn currency(ctx: &Context, r: Rec<'_>) -> Result<String, FieldError> {
     })
 }
 
-fn contact(ctx: &Context, t: &str, r: Rec<'_>) -> Result<Vec<Cell>, FieldError> {
+fn contact(ctx: &Context, t: &str, r: Rec<'_>, archived: bool) -> Result<Vec<Cell>, FieldError> {
     let id = r.req_int("id")?;
     let person = r.int("contact_type_id")? == Some(2);
     let name_1 = r.text_nonempty("name_1")?;
@@ -355,16 +379,17 @@ fn contact(ctx: &Context, t: &str, r: Rec<'_>) -> Result<Vec<Cell>, FieldError> 
             .into(),
         groups.into(),
         sectors.into(),
-        // Archived contacts only come from the `show_archived=true` pull, which marks them.
-        r.bool("is_archived")?.unwrap_or(false).into(),
+        // Archived contacts only come from the `show_archived=true` pull.
+        archived.into(),
         micros(r.micros("updated_at")?),
     ])
 }
 
-fn invoice(ctx: &Context, t: &str, r: Rec<'_>) -> Result<Vec<Cell>, FieldError> {
+fn invoice(ctx: &mut Context, t: &str, r: Rec<'_>) -> Result<Vec<Cell>, FieldError> {
     let id = r.req_int("id")?;
     let currency = currency(ctx, r)?;
     let date: NaiveDate = r.req_date("is_valid_from")?;
+    ctx.saw_day(date);
     let rate = ctx.rate(&currency, date);
     let status_id = r.req_int("kb_item_status_id")?;
     let total = r.req_dec("total")?;
@@ -470,9 +495,15 @@ fn lines(ctx: &Context, t: &str, r: Rec<'_>) -> Result<Vec<Vec<Cell>>, FieldErro
     Ok(out)
 }
 
-fn payment(ctx: &Context, t: &str, invoice_id: i64, r: Rec<'_>) -> Result<Vec<Cell>, FieldError> {
+fn payment(
+    ctx: &mut Context,
+    t: &str,
+    invoice_id: i64,
+    r: Rec<'_>,
+) -> Result<Vec<Cell>, FieldError> {
     let id = r.req_int("id")?;
     let date = r.req_date("date")?;
+    ctx.saw_day(date);
     let amount = r.req_dec("value")?;
     // The payment's currency is its invoice's; the client passes invoices before payments.
     let invoice = r.int("kb_invoice_id")?.unwrap_or(invoice_id);
@@ -497,7 +528,7 @@ fn payment(ctx: &Context, t: &str, invoice_id: i64, r: Rec<'_>) -> Result<Vec<Ce
 }
 
 fn quote_or_order(
-    ctx: &Context,
+    ctx: &mut Context,
     t: &str,
     r: Rec<'_>,
     quote: bool,
@@ -505,6 +536,7 @@ fn quote_or_order(
     let id = r.req_int("id")?;
     let currency = currency(ctx, r)?;
     let date = r.req_date("is_valid_from")?;
+    ctx.saw_day(date);
     let rate = ctx.rate(&currency, date);
     let status_id = r.req_int("kb_item_status_id")?;
     let total = r.req_dec("total")?;
@@ -537,4 +569,198 @@ fn quote_or_order(
         Cell::Null,
     ]);
     Ok(row)
+}
+
+fn lookup(
+    into: &mut std::collections::HashMap<i64, String>,
+    r: Rec<'_>,
+) -> Result<Rows, FieldError> {
+    into.insert(r.req_int("id")?, r.req_text("name")?);
+    Ok(Vec::new())
+}
+
+fn project(ctx: &Context, t: &str, r: Rec<'_>) -> Result<Vec<Cell>, FieldError> {
+    let id = r.req_int("id")?;
+    let invoice_type = match r.int("pr_invoice_type_id")? {
+        Some(1) => Some("hourly_rate_service"),
+        Some(2) => Some("hourly_rate_employee"),
+        Some(3) => Some("hourly_rate_project"),
+        Some(4) => Some("fixed"),
+        _ => None,
+    };
+    Ok(vec![
+        key(t, id).into(),
+        t.into(),
+        Cell::Int(id),
+        r.text_nonempty("nr")?.into(),
+        r.text_nonempty("name")?
+            .unwrap_or_else(|| format!("#{id}"))
+            .into(),
+        opt_key(t, r.int("contact_id")?),
+        r.int("pr_state_id")?
+            .and_then(|s| ctx.project_states.get(&s).cloned())
+            .into(),
+        r.int("pr_project_type_id")?
+            .and_then(|s| ctx.project_types.get(&s).cloned())
+            .into(),
+        r.date("start_date")?.into(),
+        r.date("end_date")?.into(),
+        invoice_type.map(str::to_owned).into(),
+        r.dec("pr_invoice_type_amount")?.into(),
+    ])
+}
+
+/// `"01:40"` → 100 minutes.
+fn minutes(r: Rec<'_>, field: &str) -> Result<i64, FieldError> {
+    let text = r.req_text(field)?;
+    let bad = || FieldError {
+        field: field.to_owned(),
+        expected: "a duration HH:MM",
+        found: text.clone(),
+    };
+    let (h, m) = text.split_once(':').ok_or_else(bad)?;
+    let (h, m): (i64, i64) = (
+        h.trim().parse().map_err(|_| bad())?,
+        m.trim().parse().map_err(|_| bad())?,
+    );
+    if !(0..60).contains(&m) || h < 0 {
+        return Err(bad());
+    }
+    Ok(h * 60 + m)
+}
+
+fn timesheet(ctx: &mut Context, t: &str, r: Rec<'_>) -> Result<Vec<Cell>, FieldError> {
+    let id = r.req_int("id")?;
+    let day = r.req_date("date")?;
+    ctx.saw_day(day);
+    Ok(vec![
+        key(t, id).into(),
+        t.into(),
+        Cell::Int(id),
+        day.into(),
+        opt_key(t, r.int("user_id")?),
+        opt_key(t, r.int("contact_id")?),
+        opt_key(t, r.int("pr_project_id")?),
+        r.int("client_service_id")?
+            .and_then(|s| ctx.client_services.get(&s).cloned())
+            .into(),
+        r.text_nonempty("text")?.into(),
+        Cell::Int(minutes(r, "duration")?),
+        r.bool("allowable_bill")?.unwrap_or(false).into(),
+        r.dec("charge")?.into(),
+        r.int("status_id")?
+            .and_then(|s| ctx.timesheet_statuses.get(&s).cloned())
+            .into(),
+    ])
+}
+
+fn journal(ctx: &mut Context, t: &str, r: Rec<'_>) -> Result<Vec<Cell>, FieldError> {
+    let id = r.req_int("id")?;
+    let day = r.req_date("date")?;
+    ctx.saw_day(day);
+    let currency = currency(ctx, r)?;
+    let amount = r.req_dec("amount")?;
+    let factor = r.dec("currency_factor")?.unwrap_or(Decimal::ONE);
+    // bexio states the CHF value; derive it only when an answer leaves it out.
+    let chf_amount = match r.dec("base_currency_amount")? {
+        Some(v) => v,
+        None => (amount * factor).round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero),
+    };
+    Ok(vec![
+        key(t, id).into(),
+        t.into(),
+        Cell::Int(id),
+        day.into(),
+        key(t, r.req_int("debit_account_id")?).into(),
+        key(t, r.req_int("credit_account_id")?).into(),
+        amount.into(),
+        currency.into(),
+        rate_cell(Some(factor)),
+        chf_amount.into(),
+        r.text_nonempty("ref_class")?.into(),
+        r.int("ref_id")?.into(),
+        r.text_nonempty("description")?.into(),
+    ])
+}
+
+fn vendor(r: Rec<'_>) -> Result<Option<String>, FieldError> {
+    if let Some(v) = r.text_nonempty("vendor")? {
+        return Ok(Some(v));
+    }
+    let first = r.text_nonempty("firstname_suffix")?;
+    let last = r.text_nonempty("lastname_company")?;
+    Ok(match (first, last) {
+        (Some(f), Some(l)) => Some(format!("{f} {l}")),
+        (None, Some(l)) => Some(l),
+        (Some(f), None) => Some(f),
+        (None, None) => None,
+    })
+}
+
+fn bill(ctx: &mut Context, t: &str, r: Rec<'_>) -> Result<Vec<Cell>, FieldError> {
+    let id = r.req_text("id")?;
+    let day = r.req_date("bill_date")?;
+    ctx.saw_day(day);
+    let currency = r.req_text("currency_code")?;
+    // Lists carry net and gross; details the (manual) amount.
+    let gross = match r.dec("gross")? {
+        Some(g) => g,
+        None => r.req_dec("amount_man")?,
+    };
+    let net = r.dec("net")?.unwrap_or(gross);
+    let rate = ctx.rate(&currency, day);
+    Ok(vec![
+        key(t, &id).into(),
+        t.into(),
+        id.into(),
+        r.req_text("document_no")?.into(),
+        r.text_nonempty("title")?.into(),
+        opt_key(t, r.int("supplier_id")?),
+        vendor(r)?.into(),
+        day.into(),
+        r.date("due_date")?.into(),
+        r.req_text("status")?.into(),
+        currency.into(),
+        net.into(),
+        gross.into(),
+        r.req_dec("pending_amount")?.into(),
+        chf(gross, rate),
+        r.bool("overdue")?.unwrap_or(false).into(),
+        micros(r.micros("created_at")?),
+        Cell::Null,
+    ])
+}
+
+fn expense(ctx: &mut Context, t: &str, r: Rec<'_>) -> Result<Vec<Cell>, FieldError> {
+    let id = r.req_text("id")?;
+    let day = r.req_date("paid_on")?;
+    ctx.saw_day(day);
+    let currency = r.req_text("currency_code")?;
+    let gross = match r.dec("gross")? {
+        Some(g) => g,
+        None => r.req_dec("amount")?,
+    };
+    let net = match r.dec("net")? {
+        Some(n) => n,
+        None => gross - r.req_dec("tax_man")?,
+    };
+    let rate = ctx.rate(&currency, day);
+    Ok(vec![
+        key(t, &id).into(),
+        t.into(),
+        id.into(),
+        r.req_text("document_no")?.into(),
+        r.text_nonempty("title")?.into(),
+        vendor(r)?.into(),
+        day.into(),
+        r.req_text("status")?.into(),
+        currency.into(),
+        net.into(),
+        gross.into(),
+        chf(gross, rate),
+        opt_key(t, r.int("booking_account_id")?),
+        r.text_nonempty("project_id")?.map(|p| key(t, p)).into(),
+        micros(r.micros("created_at")?),
+        Cell::Null,
+    ])
 }

@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use arrow_array::RecordBatch;
 use bexio_bi_model::catalog::{self, Table};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
@@ -61,8 +61,30 @@ pub enum Resource {
     Accounts,
     /// `/3.0/users`.
     Users,
-    /// `/2.0/contact` (list or search, archived or not).
+    /// `/2.0/contact` (list or search) of contacts that are not archived.
     Contacts,
+    /// `/2.0/contact?show_archived=true`: archived contacts.
+    ArchivedContacts,
+    /// `/2.0/pr_project_state`.
+    ProjectStates,
+    /// `/2.0/pr_project_type`.
+    ProjectTypes,
+    /// `/2.0/client_service` (business activities).
+    ClientServices,
+    /// `/2.0/timesheet_status`.
+    TimesheetStatuses,
+    /// `/3.0/accounting/business_years`.
+    BusinessYears,
+    /// `/2.0/pr_project`.
+    Projects,
+    /// `/2.0/timesheet`.
+    Timesheets,
+    /// `/3.0/accounting/journal`.
+    Journal,
+    /// `/4.0/purchase/bills` (list rows or a detail).
+    Bills,
+    /// `/4.0/expenses` (list rows or a detail).
+    Expenses,
     /// `/2.0/article`.
     Articles,
     /// `/2.0/kb_invoice` (list or search).
@@ -93,6 +115,17 @@ impl Resource {
             Resource::Accounts => "/2.0/accounts".into(),
             Resource::Users => "/3.0/users".into(),
             Resource::Contacts => "/2.0/contact".into(),
+            Resource::ArchivedContacts => "/2.0/contact?show_archived=true".into(),
+            Resource::ProjectStates => "/2.0/pr_project_state".into(),
+            Resource::ProjectTypes => "/2.0/pr_project_type".into(),
+            Resource::ClientServices => "/2.0/client_service".into(),
+            Resource::TimesheetStatuses => "/2.0/timesheet_status".into(),
+            Resource::BusinessYears => "/3.0/accounting/business_years".into(),
+            Resource::Projects => "/2.0/pr_project".into(),
+            Resource::Timesheets => "/2.0/timesheet".into(),
+            Resource::Journal => "/3.0/accounting/journal".into(),
+            Resource::Bills => "/4.0/purchase/bills".into(),
+            Resource::Expenses => "/4.0/expenses".into(),
             Resource::Articles => "/2.0/article".into(),
             Resource::Invoices => "/2.0/kb_invoice".into(),
             Resource::InvoiceDetail => "/2.0/kb_invoice/{id}".into(),
@@ -165,9 +198,29 @@ pub struct Context {
     pub rates: BTreeMap<(String, NaiveDate), Decimal>,
     /// Invoices not in CHF: id → currency code (their payments are in it).
     pub invoice_currency: HashMap<i64, String>,
+    /// Project state id → name.
+    pub project_states: HashMap<i64, String>,
+    /// Project type id → name.
+    pub project_types: HashMap<i64, String>,
+    /// Business activity id → name.
+    pub client_services: HashMap<i64, String>,
+    /// Timesheet status id → name.
+    pub timesheet_statuses: HashMap<i64, String>,
+    /// The company's business years.
+    pub business_years: Vec<bexio_bi_model::date::BusinessYear>,
+    /// First and last day that facts refer to (the span of `dim_date`).
+    pub days: Option<(NaiveDate, NaiveDate)>,
 }
 
 impl Context {
+    /// Widens the span of days the facts cover.
+    pub fn saw_day(&mut self, day: NaiveDate) {
+        self.days = Some(match self.days {
+            None => (day, day),
+            Some((a, b)) => (a.min(day), b.max(day)),
+        });
+    }
+
     /// CHF per one unit of `currency` on `day`: 1 for CHF; else the latest rate known on or
     /// before the day (bexio's own rates, as `/3.0/currencies/{id}/exchange_rates` gives them).
     pub fn rate(&self, currency: &str, day: NaiveDate) -> Option<Decimal> {
@@ -358,9 +411,26 @@ impl Normalizer {
         std::mem::take(&mut self.ready)
     }
 
-    /// Everything still held, as batches, table by table.
+    /// Everything still held, as batches, table by table, and the date dimension over the days
+    /// the facts cover.
     pub fn finish(mut self) -> Result<Vec<(&'static str, RecordBatch)>, DecodeError> {
         let mut out = std::mem::take(&mut self.ready);
+        if let Some((first, last)) = self.context.days {
+            // Whole years, so that period-over-period measures have every day to compare with.
+            let from = NaiveDate::from_ymd_opt(first.year(), 1, 1).unwrap_or(first);
+            let to = NaiveDate::from_ymd_opt(last.year(), 12, 31).unwrap_or(last);
+            let dates = bexio_bi_model::date::date_dimension(
+                &self.tenant,
+                from,
+                to,
+                &self.context.business_years,
+            )
+            .map_err(|source| DecodeError::Arrow {
+                table: catalog::DIM_DATE.name,
+                source,
+            })?;
+            out.push((catalog::DIM_DATE.name, dates));
+        }
         for (name, b) in &mut self.tables {
             if !b.is_empty() {
                 out.push((

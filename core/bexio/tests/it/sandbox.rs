@@ -214,3 +214,110 @@ fn reasons(batches: &[(&'static str, arrow_array::RecordBatch)]) -> Vec<String> 
         .take(50)
         .collect()
 }
+
+async fn v4_pages(http: &reqwest::Client, base: &str, path: &str, token: &str) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut page = 1;
+    loop {
+        let body = get(http, &format!("{base}{path}?limit=500&page={page}"), token).await;
+        let v: serde_json::Value = serde_json::from_slice(&body).expect("4.0 page");
+        let count = v["paging"]["page_count"].as_u64().unwrap_or(0);
+        out.push(body);
+        if page >= count {
+            return out;
+        }
+        page += 1;
+    }
+}
+
+#[tokio::test]
+async fn every_table_of_a_company_matches_the_ground_truth() {
+    let sb = Sandbox::start(
+        SandboxConfig {
+            invoices: 400,
+            ..SandboxConfig::default()
+        },
+        "127.0.0.1:0".parse().expect("addr"),
+    )
+    .await
+    .expect("sandbox");
+    let (base, t) = (sb.url().to_owned(), sb.ready().tenants[0].clone());
+    let http = reqwest::Client::new();
+    let mut n = Normalizer::new(&t.company_id);
+    let lookups = [
+        ("/2.0/country", Resource::Countries),
+        ("/2.0/language", Resource::Languages),
+        ("/2.0/contact_group", Resource::ContactGroups),
+        ("/2.0/contact_branch", Resource::ContactBranches),
+        ("/2.0/unit", Resource::Units),
+        ("/3.0/currencies", Resource::Currencies),
+        ("/2.0/account_groups", Resource::AccountGroups),
+        ("/2.0/pr_project_state", Resource::ProjectStates),
+        ("/2.0/pr_project_type", Resource::ProjectTypes),
+        ("/2.0/client_service", Resource::ClientServices),
+        ("/2.0/timesheet_status", Resource::TimesheetStatuses),
+        ("/3.0/accounting/business_years", Resource::BusinessYears),
+        ("/2.0/accounts", Resource::Accounts),
+        ("/3.0/taxes", Resource::Taxes),
+        ("/3.0/users", Resource::Users),
+        ("/2.0/article", Resource::Articles),
+        ("/2.0/contact", Resource::Contacts),
+        (
+            "/2.0/contact?show_archived=true",
+            Resource::ArchivedContacts,
+        ),
+        ("/2.0/pr_project", Resource::Projects),
+        ("/2.0/timesheet", Resource::Timesheets),
+        ("/3.0/accounting/journal", Resource::Journal),
+        ("/2.0/kb_offer", Resource::Quotes),
+        ("/2.0/kb_order", Resource::Orders),
+        ("/2.0/kb_invoice", Resource::Invoices),
+    ];
+    let mut rejected = 0;
+    for (path, resource) in lookups {
+        for page in pages(&http, &base, path, &t.token).await {
+            rejected += n.decode(resource.clone(), &page).expect(path).rejected;
+        }
+    }
+    for (path, resource) in [
+        ("/4.0/purchase/bills", Resource::Bills),
+        ("/4.0/expenses", Resource::Expenses),
+    ] {
+        for page in v4_pages(&http, &base, path, &t.token).await {
+            rejected += n.decode(resource.clone(), &page).expect(path).rejected;
+        }
+    }
+    let stats: serde_json::Value =
+        serde_json::from_slice(&get(&http, &format!("{base}/_sandbox/stats"), "").await)
+            .expect("stats");
+    sb.stop().await;
+    let truth = &stats["companies"][0]["stats"]["counts"];
+    let batches = n.finish().expect("finish");
+    assert_eq!(rejected, 0, "rejects: {:?}", reasons(&batches));
+    let count = |k: &str| {
+        truth[k]
+            .as_u64()
+            .unwrap_or_else(|| panic!("stats has no {k}")) as usize
+    };
+    for (table, expected) in [
+        ("dim_contact", count("contact") + count("contact_archived")),
+        ("dim_article", count("article")),
+        ("dim_project", count("pr_project")),
+        ("dim_account", count("accounts")),
+        ("dim_tax", count("taxes")),
+        ("dim_currency", count("currencies")),
+        ("dim_user", count("users")),
+        ("fact_invoice", count("kb_invoice")),
+        ("fact_quote", count("kb_offer")),
+        ("fact_order", count("kb_order")),
+        ("fact_timesheet", count("timesheet")),
+        ("fact_journal", count("accounting/journal")),
+        ("fact_bill", count("purchase/bills")),
+        ("fact_expense", count("expenses")),
+    ] {
+        assert_eq!(rows(&batches, table), expected, "{table}");
+    }
+    // The calendar covers every fact's day, whole years, one row per day.
+    let days = rows(&batches, "dim_date");
+    assert!(days >= 4 * 365, "{days} days");
+}
