@@ -429,7 +429,12 @@ impl Normalizer {
                 table: catalog::DIM_DATE.name,
                 source,
             })?;
-            out.push((catalog::DIM_DATE.name, dates));
+            let mut start = 0;
+            while start < dates.num_rows() {
+                let len = self.batch_rows.min(dates.num_rows() - start);
+                out.push((catalog::DIM_DATE.name, dates.slice(start, len)));
+                start += len;
+            }
         }
         for (name, b) in &mut self.tables {
             if !b.is_empty() {
