@@ -1,5 +1,6 @@
 //! The normalizer against bexio's real recorded answers and against the sandbox over HTTP.
 
+mod client;
 mod recorded;
 mod sandbox;
 
