@@ -32,7 +32,7 @@ pub fn table_of(resource: &Resource) -> &'static str {
         Resource::Accounts => DIM_ACCOUNT.name,
         Resource::Users => DIM_USER.name,
         Resource::Invoices => FACT_INVOICE.name,
-        Resource::InvoiceDetail => FACT_INVOICE_LINE.name,
+        Resource::InvoiceDetail | Resource::InvoiceLines => FACT_INVOICE_LINE.name,
         Resource::InvoicePayments(_) => FACT_PAYMENT.name,
         Resource::Quotes => FACT_QUOTE.name,
         Resource::Orders => FACT_ORDER.name,
@@ -303,6 +303,10 @@ pub fn record(
             );
             rows
         }
+        Resource::InvoiceLines => lines(ctx, t, r)?
+            .into_iter()
+            .map(|row| (&FACT_INVOICE_LINE, row))
+            .collect(),
         Resource::InvoicePayments(invoice_id) => {
             vec![(&FACT_PAYMENT, payment(ctx, t, *invoice_id, r)?)]
         }
@@ -661,6 +665,11 @@ fn journal(ctx: &mut Context, t: &str, r: Rec<'_>) -> Result<Vec<Cell>, FieldErr
     let currency = currency(ctx, r)?;
     let amount = r.req_dec("amount")?;
     let factor = r.dec("currency_factor")?.unwrap_or(Decimal::ONE);
+    // The journal carries the rate bexio booked each day with: invoices in that currency are
+    // converted with it, at no extra request.
+    if currency != "CHF" && factor > Decimal::ZERO {
+        ctx.rates.insert((currency.clone(), day), factor);
+    }
     // bexio states the CHF value; derive it only when an answer leaves it out.
     let chf_amount = match r.dec("base_currency_amount")? {
         Some(v) => v,

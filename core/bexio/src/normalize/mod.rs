@@ -91,6 +91,8 @@ pub enum Resource {
     Invoices,
     /// `/2.0/kb_invoice/{id}`: the invoice with its positions.
     InvoiceDetail,
+    /// `/2.0/kb_invoice/{id}` read only for its positions (the invoice row came from the list).
+    InvoiceLines,
     /// `/2.0/kb_invoice/{id}/payment` of this invoice.
     InvoicePayments(i64),
     /// `/2.0/kb_offer` (list or search).
@@ -128,7 +130,7 @@ impl Resource {
             Resource::Expenses => "/4.0/expenses".into(),
             Resource::Articles => "/2.0/article".into(),
             Resource::Invoices => "/2.0/kb_invoice".into(),
-            Resource::InvoiceDetail => "/2.0/kb_invoice/{id}".into(),
+            Resource::InvoiceDetail | Resource::InvoiceLines => "/2.0/kb_invoice/{id}".into(),
             Resource::InvoicePayments(id) => format!("/2.0/kb_invoice/{id}/payment"),
             Resource::Quotes => "/2.0/kb_offer".into(),
             Resource::Orders => "/2.0/kb_order".into(),
