@@ -4,7 +4,9 @@
 //! chain and an exit code. Each subcommand lives in `cmd/`.
 
 mod cmd;
+mod config;
 mod home;
+mod progress;
 
 use std::process::ExitCode;
 

@@ -105,11 +105,18 @@ impl Limiter {
             in_flight: 1,
         });
         w.in_flight = w.in_flight.saturating_sub(1);
+        let resets_at = reset_secs.map(|s| now + Duration::from_secs(s));
+        // Answers can arrive out of order: within a window only a lower count is news. A reset
+        // clearly later than the known one means a new window, whose count replaces the old.
+        let new_window = w.remaining == u32::MAX
+            || resets_at.is_some_and(|r| r > w.resets_at + Duration::from_secs(1));
         if let Some(r) = remaining {
-            w.remaining = r;
+            w.remaining = if new_window { r } else { w.remaining.min(r) };
         }
-        if let Some(s) = reset_secs {
-            w.resets_at = now + Duration::from_secs(s);
+        if let Some(r) = resets_at
+            && (new_window || r > w.resets_at)
+        {
+            w.resets_at = r;
         }
     }
 
@@ -167,6 +174,14 @@ mod tests {
         assert_eq!(l.acquire(Bucket::Default, now), Duration::from_secs(30));
         // Another bucket is not affected.
         assert_eq!(l.acquire(Bucket::Article, now), Duration::ZERO);
+        // A late answer with a higher count from the same window does not raise the budget.
+        let mut l2 = Limiter::default();
+        l2.acquire(Bucket::Default, now);
+        l2.acquire(Bucket::Default, now);
+        l2.observe(Bucket::Default, Some(1), Some(30), now);
+        l2.observe(Bucket::Default, Some(2), Some(30), now);
+        assert_eq!(l2.acquire(Bucket::Default, now), Duration::ZERO);
+        assert_eq!(l2.acquire(Bucket::Default, now), Duration::from_secs(30));
         // After a 429, nothing goes until the reset.
         l.exhausted(Bucket::Search, 5, now);
         assert_eq!(l.acquire(Bucket::Search, now), Duration::from_secs(5));

@@ -1,16 +1,20 @@
 //! `bexio-bi demo`: the pipeline end to end on an in-process sandbox.
 //!
-//! Today's pipeline has one stage, the sandbox; the demo drives it the way a client will: it logs
-//! in with OAuth (PKCE), pages through every invoice over HTTP, checks the totals against the
-//! sandbox's ground truth, lets a week of business happen, and prints what it saw. Later stages
-//! (extraction, the store, exporters) plug in here as they land.
+//! It starts a local bexio with several companies, signs in to each with OAuth (authorization
+//! code with PKCE), syncs every company into a store (client → normalizer → snapshot), reads the
+//! stored invoices back and reconciles their totals per currency with the sandbox's ground truth,
+//! then lets a week of business happen and syncs again. Later stages (exporters, the server)
+//! plug in here as they land.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
 use base64::Engine;
+use bexio::client::{Client, RetryPolicy};
 use bexio_bi_sandbox::{Sandbox, SandboxConfig};
+use bexio_bi_store::Store;
+use bexio_bi_sync::Options;
 use clap::Args as ClapArgs;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -28,6 +32,9 @@ pub struct Args {
     /// Seed of the generated data.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Simulated seconds per real second in the sandbox (rate-limit windows pass faster).
+    #[arg(long, default_value_t = 60.0)]
+    pub time_scale: f64,
     /// Print the summary as JSON (for scripts).
     #[arg(long)]
     pub json: bool,
@@ -37,28 +44,34 @@ pub struct Args {
 struct CompanyReport {
     name: String,
     company_id: String,
+    /// Rows per stored table after the first sync.
+    tables: BTreeMap<String, u64>,
     invoices_read: u64,
-    pages: u64,
-    /// Σ invoice `total` per currency, as read over the API.
+    /// Σ invoice `total` per currency, read back from the store.
     totals_read: BTreeMap<String, Decimal>,
     /// The same from the sandbox's ground truth.
     totals_truth: BTreeMap<String, Decimal>,
     reconciled: bool,
-    contacts: u64,
-    bills: u64,
-    rate_limit: String,
+    rejected: u64,
+    requests: u64,
+    throttled: u64,
+    sync_seconds: f64,
     week_created: usize,
     week_updated: usize,
     week_deleted: usize,
+    invoices_after_week: u64,
 }
 
 #[derive(Debug, Serialize)]
 struct Report {
     sandbox_url: String,
     oauth_user: String,
+    store: String,
     companies: Vec<CompanyReport>,
     requests: u64,
     seconds: f64,
+    /// Minutes that passed on the sandbox's clock (rate limits count those).
+    simulated_minutes: f64,
 }
 
 async fn get_json(
@@ -109,7 +122,7 @@ async fn oauth_login(sandbox: &Sandbox, company_id: &str) -> anyhow::Result<(Str
             ("redirect_uri", redirect),
             (
                 "scope",
-                "openid profile email company_profile offline_access kb_invoice_show contact_show accounting",
+                "openid profile email company_profile offline_access contact_show kb_offer_show kb_order_show kb_invoice_show article_show project_show monitoring_show accounting kb_bill_show kb_expense_show",
             ),
             ("state", "demo"),
             ("code_challenge", challenge.as_str()),
@@ -165,13 +178,43 @@ async fn oauth_login(sandbox: &Sandbox, company_id: &str) -> anyhow::Result<(Str
     Ok((user, access))
 }
 
+/// Σ `total` of the stored invoices per currency.
+fn stored_totals(store: &Store, tenant: &str) -> anyhow::Result<(u64, BTreeMap<String, Decimal>)> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::Decimal128Type;
+    let snap = store
+        .latest(tenant)?
+        .context("no snapshot after the sync")?;
+    let inv = &bexio_bi_model::catalog::FACT_INVOICE;
+    let (cur, total) = (
+        inv.index_of("currency_code").context("column")?,
+        inv.index_of("total").context("column")?,
+    );
+    let (mut n, mut sums) = (0u64, BTreeMap::new());
+    for batch in snap.read(inv.name)? {
+        let b = batch?;
+        let codes = b.column(cur).as_string::<i32>();
+        let totals = b.column(total).as_primitive::<Decimal128Type>();
+        for i in 0..b.num_rows() {
+            *sums
+                .entry(codes.value(i).to_owned())
+                .or_insert(Decimal::ZERO) += Decimal::from_i128_with_scale(totals.value(i), 2);
+        }
+        n += b.num_rows() as u64;
+    }
+    Ok((n, sums))
+}
+
 /// Runs the demo.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let started = Instant::now();
+    // bexio's real limits, but a simulated minute every second: a full sync needs one request per
+    // invoice for its positions, which at 1000 requests a minute takes minutes of real time.
     let config = SandboxConfig {
         seed: args.seed,
         companies: args.companies,
         invoices: args.invoices,
+        time_scale: args.time_scale,
         ..SandboxConfig::default()
     };
     if !args.json {
@@ -185,6 +228,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .context("cannot start the sandbox")?;
     let http = reqwest::Client::new();
     let base = sandbox.url().to_string();
+    // A fresh store for the demo under BEXIO_BI_HOME, apart from real data.
+    let dir = crate::home::data_dir()?.join("demo");
+    let data = dir.join("data");
+    if data.exists() {
+        std::fs::remove_dir_all(&data)
+            .with_context(|| format!("cannot clear {}", data.display()))?;
+    }
+    let store = Store::open(&data)?;
+    let progress = crate::progress::Bars::for_terminal(args.json);
+
     let mut oauth_user = String::new();
     let mut companies = Vec::new();
     for tenant in sandbox.ready().tenants.clone() {
@@ -195,59 +248,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         if oauth_user.is_empty() {
             oauth_user = user;
         }
-        // Page through all invoices the way bexio pages: until a page is shorter than the limit.
-        // Currency ids to codes, from the 3.0 API.
-        let (currencies, _) = get_json(&http, &format!("{base}/3.0/currencies"), &token).await?;
-        let code_of: BTreeMap<u64, String> = currencies
-            .as_array()
-            .context("currencies are not an array")?
-            .iter()
-            .filter_map(|c| Some((c["id"].as_u64()?, c["name"].as_str()?.to_string())))
-            .collect();
-        let (mut offset, limit, mut pages, mut read) = (0u64, 2000u64, 0u64, 0u64);
-        let mut totals_read: BTreeMap<String, Decimal> = BTreeMap::new();
-        let mut rate_limit;
-        loop {
-            let (page, headers) = get_json(
-                &http,
-                &format!("{base}/2.0/kb_invoice?limit={limit}&offset={offset}&order_by=id"),
-                &token,
-            )
-            .await?;
-            let rows = page.as_array().context("an invoice page is not an array")?;
-            pages += 1;
-            for inv in rows {
-                let t: Decimal = inv["total"]
-                    .as_str()
-                    .context("invoice total is not a decimal string")?
-                    .parse()?;
-                let currency = inv["currency_id"]
-                    .as_u64()
-                    .and_then(|id| code_of.get(&id))
-                    .context("invoice currency is unknown")?;
-                *totals_read.entry(currency.clone()).or_default() += t;
-            }
-            read += rows.len() as u64;
-            rate_limit = format!(
-                "{}/{} left, reset in {}s",
-                headers
-                    .get("ratelimit-remaining")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("?"),
-                headers
-                    .get("ratelimit-limit")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("?"),
-                headers
-                    .get("ratelimit-reset")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("?"),
-            );
-            if (rows.len() as u64) < limit {
-                break;
-            }
-            offset += limit;
-        }
+        let client = Client::new(&base, &tenant.company_id, &token, RetryPolicy::default())?;
+        let report = bexio_bi_sync::sync(
+            &tenant.company_id,
+            &client,
+            &store,
+            Options::default(),
+            progress.clone(),
+        )
+        .await
+        .with_context(|| format!("syncing {} failed", tenant.name))?;
+        let (invoices_read, totals_read) = stored_totals(&store, &tenant.company_id)?;
         let (stats, _) = get_json(
             &http,
             &format!("{base}/_sandbox/stats?company_id={}", tenant.company_id),
@@ -264,52 +275,61 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 );
             }
         }
-        let (week, _) = {
-            let resp = http
-                .post(format!(
-                    "{base}/_sandbox/advance?days=7&company_id={}",
-                    tenant.company_id
-                ))
-                .send()
-                .await?
-                .error_for_status()?;
-            (resp.json::<serde_json::Value>().await?, ())
-        };
+        // A week of business, then the next sync.
+        let resp = http
+            .post(format!(
+                "{base}/_sandbox/advance?days=7&company_id={}",
+                tenant.company_id
+            ))
+            .send()
+            .await?
+            .error_for_status()?;
+        let week: serde_json::Value = resp.json().await?;
         let changes = &week["companies"][0]["changes"]["kb_invoice"];
         let count = |k: &str| changes[k].as_array().map_or(0, Vec::len);
+        bexio_bi_sync::sync(
+            &tenant.company_id,
+            &client,
+            &store,
+            Options::default(),
+            progress.clone(),
+        )
+        .await
+        .context("second sync failed")?;
+        let (invoices_after_week, _) = stored_totals(&store, &tenant.company_id)?;
         companies.push(CompanyReport {
             name: tenant.name.clone(),
             company_id: tenant.company_id.clone(),
-            invoices_read: read,
-            pages,
-            reconciled: totals_read == totals_truth,
+            tables: report.tables.clone(),
+            invoices_read,
+            reconciled: totals_read == totals_truth && report.rejected == 0,
             totals_read,
             totals_truth,
-            contacts: truth["counts"]["contact"].as_u64().unwrap_or(0),
-            bills: truth["counts"]["purchase/bills"].as_u64().unwrap_or(0),
-            rate_limit,
+            rejected: report.rejected,
+            requests: report.http.requests,
+            throttled: report.http.throttled,
+            sync_seconds: report.seconds,
             week_created: count("created"),
             week_updated: count("updated"),
             week_deleted: count("deleted"),
+            invoices_after_week,
         });
     }
+    let requests = companies.iter().map(|c| c.requests).sum();
     let (stats, _) = get_json(&http, &format!("{base}/_sandbox/stats"), "").await?;
-    let requests = stats["companies"].as_array().map_or(0, |cs| {
-        cs.iter()
-            .map(|c| c["requests"]["served"].as_u64().unwrap_or(0))
-            .sum()
-    });
+    let simulated_minutes = stats["clock"]["simulated_seconds"].as_f64().unwrap_or(0.0) / 60.0;
     let report = Report {
         sandbox_url: base,
         oauth_user,
+        store: data.display().to_string(),
         companies,
         requests,
         seconds: started.elapsed().as_secs_f64(),
+        simulated_minutes,
     };
     sandbox.stop().await;
 
     // Keep the report where later runs (and later stages of the pipeline) find it.
-    let dir = crate::home::data_dir()?.join("demo");
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let path = dir.join("report.json");
     std::fs::write(&path, serde_json::to_vec_pretty(&report)?)
@@ -322,7 +342,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         println!("Report saved to {}", path.display());
     }
     if report.companies.iter().any(|c| !c.reconciled) {
-        bail!("invoice totals read over the API do not match the sandbox's ground truth");
+        bail!("invoice totals in the store do not match the sandbox's ground truth");
     }
     Ok(())
 }
@@ -333,16 +353,17 @@ fn print_report(r: &Report) {
         "Signed in to each company with OAuth (authorization code + PKCE), e.g. as {}",
         r.oauth_user
     );
+    println!("Synced into {}", r.store);
     println!();
     println!(
-        "{:<28} {:>8} {:>5} {:>36} {:>11} {:>8} {:>6}",
+        "{:<26} {:>8} {:>7} {:>7} {:>36} {:>11} {:>9}",
         "company",
         "invoices",
-        "pages",
-        "Σ invoice totals over the API",
+        "lines",
+        "journal",
+        "Σ invoice totals in the store",
         "reconciled",
-        "contacts",
-        "bills"
+        "requests"
     );
     for c in &r.companies {
         let totals: Vec<String> = c
@@ -350,26 +371,39 @@ fn print_report(r: &Report) {
             .iter()
             .map(|(cur, v)| format!("{cur} {}", money(*v)))
             .collect();
+        let rows = |t: &str| c.tables.get(t).copied().unwrap_or(0);
         println!(
-            "{:<28} {:>8} {:>5} {:>36} {:>11} {:>8} {:>6}",
-            truncate(&c.name, 28),
+            "{:<26} {:>8} {:>7} {:>7} {:>36} {:>11} {:>9}",
+            truncate(&c.name, 26),
             c.invoices_read,
-            c.pages,
+            rows("fact_invoice_line"),
+            rows("fact_journal"),
             totals.join(" + "),
             if c.reconciled { "to the cent" } else { "NO" },
-            c.contacts,
-            c.bills
+            c.requests
         );
     }
     println!();
     for c in &r.companies {
+        let tables = c.tables.len();
+        let rows: u64 = c.tables.values().sum();
         println!(
-            "{}: rate limit {}; a week later: {} invoices new, {} changed, {} deleted",
-            c.company_id, c.rate_limit, c.week_created, c.week_updated, c.week_deleted
+            "{}: {rows} rows in {tables} tables, {} rejected, {} throttled, {:.1} s; a week later {} new, {} changed, {} deleted → {} invoices",
+            c.company_id,
+            c.rejected,
+            c.throttled,
+            c.sync_seconds,
+            c.week_created,
+            c.week_updated,
+            c.week_deleted,
+            c.invoices_after_week
         );
     }
     println!();
-    println!("{} API requests in {:.1} s", r.requests, r.seconds);
+    println!(
+        "{} API requests in {:.1} s ({:.1} minutes of bexio time at its real rate limits)",
+        r.requests, r.seconds, r.simulated_minutes
+    );
 }
 
 /// `1234567.8` → `1'234'567.80`, the Swiss way.

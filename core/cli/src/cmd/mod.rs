@@ -1,7 +1,11 @@
 //! The subcommands.
 
+mod auth;
 mod demo;
+mod init;
 mod sandbox;
+mod sync;
+mod tables;
 
 use clap::{Parser, Subcommand};
 
@@ -28,6 +32,12 @@ pub struct Cli {
 const EXAMPLES: &str = "\
 Examples:
   bexio-bi demo                              Run the whole pipeline on a local sandbox bexio
+  bexio-bi init                              Write an example config.toml, then add your companies
+  bexio-bi auth token --tenant meier-it < token.txt
+                                             Store a Personal Access Token (checked against bexio)
+  bexio-bi sync                              Pull every configured company, concurrently
+  bexio-bi tables                            What is stored, with row counts
+  bexio-bi show fact_invoice --limit 5       Rows of a table (--format table|csv|json)
   bexio-bi sandbox serve                     Serve a fake bexio on a free port; prints URL and tokens as JSON
   bexio-bi sandbox serve --companies 20 --invoices 50000 --time-scale 60
                                              A Treuhand's 20 companies, an hour of rate limits per minute
@@ -42,6 +52,17 @@ Environment:
 enum Command {
     /// Run the demo end to end on an in-process sandbox and print a summary.
     Demo(demo::Args),
+    /// Write a commented example configuration into BEXIO_BI_HOME.
+    Init(init::Args),
+    /// Store credentials of a company.
+    #[command(subcommand)]
+    Auth(auth::Command),
+    /// Pull companies from bexio into the local store (all of them, concurrently, by default).
+    Sync(sync::Args),
+    /// List the stored tables and their row counts.
+    Tables(tables::TablesArgs),
+    /// Print rows of a stored table.
+    Show(tables::ShowArgs),
     /// A faithful local bexio for trying things without an account.
     #[command(subcommand)]
     Sandbox(sandbox::Command),
@@ -54,6 +75,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         .build()?;
     match cli.command {
         Command::Demo(args) => rt.block_on(demo::run(args)),
+        Command::Init(args) => init::run(args),
+        Command::Auth(cmd) => rt.block_on(auth::run(cmd)),
+        Command::Sync(args) => rt.block_on(sync::run(args, cli.quiet)),
+        Command::Tables(args) => tables::tables(args),
+        Command::Show(args) => tables::show(args),
         Command::Sandbox(cmd) => rt.block_on(sandbox::run(cmd)),
     }
 }

@@ -188,3 +188,157 @@ fn demo_keeps_its_report_under_bexio_bi_home() {
     );
     let _ = std::fs::remove_dir_all(&home);
 }
+
+/// Starts `bexio-bi sandbox serve` and returns the child and its ready line.
+fn serve(args: &[&str]) -> (std::process::Child, serde_json::Value) {
+    let mut child = bin()
+        .args(["sandbox", "serve"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the sandbox");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("ready line");
+    (child, serde_json::from_str(&line).expect("ready JSON"))
+}
+
+#[test]
+fn init_auth_sync_tables_show_on_a_sandbox() {
+    let home = std::env::temp_dir().join(format!("bexio-bi-sync-home-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let run = |args: &[&str]| {
+        bin()
+            .env("BEXIO_BI_HOME", &home)
+            .args(args)
+            .output()
+            .expect("run")
+    };
+    let (mut sandbox, ready) = serve(&[
+        "--companies",
+        "2",
+        "--invoices",
+        "300",
+        "--time-scale",
+        "60",
+    ]);
+    let url = ready["url"].as_str().expect("url");
+
+    // Nothing configured yet: a clear usage error.
+    let out = run(&["sync"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bexio-bi init"));
+
+    assert!(run(&["init"]).status.success());
+    assert_eq!(
+        run(&["init"]).status.code(),
+        Some(2),
+        "init does not overwrite"
+    );
+    let config = format!(
+        "[[tenant]]\nname = \"alpha\"\nbase_url = \"{url}\"\n\n[[tenant]]\nname = \"beta\"\nbase_url = \"{url}\"\n"
+    );
+    std::fs::write(home.join("config.toml"), config).expect("config");
+
+    // A wrong token is refused and not stored; the right ones are stored outside config.toml.
+    let out = run(&["auth", "token", "--tenant", "alpha", "--token", "wrong"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("expired"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (i, name) in ["alpha", "beta"].iter().enumerate() {
+        let token = ready["tenants"][i]["token"].as_str().expect("token");
+        let out = run(&["auth", "token", "--tenant", name, "--token", token]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(
+        !std::fs::read_to_string(home.join("config.toml"))
+            .expect("config")
+            .contains("eyJ")
+    );
+
+    let out = run(&["sync", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("sync --json");
+    let outcomes = summary.as_array().expect("outcomes");
+    assert_eq!(outcomes.len(), 2);
+    for o in outcomes {
+        assert_eq!(o["outcome"], "synced", "{o}");
+        assert_eq!(o["tables"]["fact_invoice"], 300, "{o}");
+        assert_eq!(o["rejected"], 0);
+    }
+
+    let out = run(&["tables", "--json"]);
+    let tables: serde_json::Value = serde_json::from_slice(&out.stdout).expect("tables --json");
+    assert_eq!(tables.as_array().map(Vec::len), Some(2));
+    let out = run(&[
+        "show",
+        "fact_invoice",
+        "--tenant",
+        "alpha",
+        "--limit",
+        "3",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert!(
+        lines[0]["total"].is_string(),
+        "money stays an exact string: {}",
+        lines[0]
+    );
+    assert!(lines[0]["invoice_id"].is_number());
+    let out = run(&["show", "fact_invoice", "--limit", "1"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "two companies stored: --tenant is needed"
+    );
+    let out = run(&["show", "no_such_table", "--tenant", "alpha"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bexio-bi tables"));
+
+    // One company failing does not stop the other; the exit code says so.
+    std::fs::write(home.join("config.toml"), format!("[[tenant]]\nname = \"alpha\"\nbase_url = \"{url}\"\n\n[[tenant]]\nname = \"gamma\"\nbase_url = \"{url}\"\n")).expect("config");
+    let out = bin()
+        .env("BEXIO_BI_HOME", &home)
+        .env("BEXIO_BI_TENANT_GAMMA_TOKEN", "revoked")
+        .args(["sync"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("alpha:") && text.contains("gamma: FAILED"),
+        "{text}"
+    );
+
+    let _ = sandbox.kill();
+    let _ = std::fs::remove_dir_all(&home);
+}

@@ -1,0 +1,147 @@
+//! `bexio-bi sync`: pull companies from bexio into the local store.
+
+use std::sync::Arc;
+
+use bexio::client::{Client, RetryPolicy};
+use bexio_bi_store::Store;
+use bexio_bi_sync::{Options, Report};
+use clap::Args as ClapArgs;
+use serde::Serialize;
+
+use super::UsageError;
+use crate::config::{Config, Secrets};
+
+/// Options of `sync`.
+#[derive(Debug, ClapArgs)]
+pub struct Args {
+    /// Companies to sync (by name); all when none is given.
+    #[arg(long = "tenant")]
+    pub tenants: Vec<String>,
+    /// Sync every company of the configuration (the default when no --tenant is given).
+    #[arg(long, conflicts_with = "tenants")]
+    pub all: bool,
+    /// Print a machine-readable summary on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The outcome of one company.
+#[derive(Debug, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+enum Outcome {
+    Synced(Report),
+    Failed { tenant: String, error: String },
+}
+
+/// Syncs the chosen companies at the same time, each within its own rate limits. One failing
+/// does not stop the others; the exit code says whether any failed.
+pub async fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
+    let home = crate::home::data_dir()?;
+    let config = Config::load(&home)?;
+    let secrets = Secrets::load(&home)?;
+    let tenants = config.select(&args.tenants)?;
+    let store = Store::open(home.join("data"))?;
+    let progress = crate::progress::Bars::for_terminal(quiet || args.json);
+    let options = Options {
+        concurrency: config.sync.concurrency,
+    };
+
+    let mut set = tokio::task::JoinSet::new();
+    for t in tenants {
+        let Some(token) = secrets.token(&t.name) else {
+            let error = format!(
+                "no token stored for {0}: run `bexio-bi auth token --tenant {0}`",
+                t.name
+            );
+            set.spawn(async move {
+                Outcome::Failed {
+                    tenant: t.name,
+                    error,
+                }
+            });
+            continue;
+        };
+        let (store, progress) = (store.clone(), Arc::clone(&progress));
+        set.spawn(async move {
+            let client = match Client::new(&t.base_url, &t.name, &token, RetryPolicy::default()) {
+                Ok(c) => c,
+                Err(e) => {
+                    return Outcome::Failed {
+                        tenant: t.name,
+                        error: e.to_string(),
+                    };
+                }
+            };
+            match bexio_bi_sync::sync(&t.name, &client, &store, options, progress).await {
+                Ok(report) => Outcome::Synced(report),
+                Err(e) => Outcome::Failed {
+                    tenant: t.name,
+                    error: e.to_string(),
+                },
+            }
+        });
+    }
+    let mut outcomes = Vec::new();
+    while let Some(done) = set.join_next().await {
+        outcomes.push(done?);
+    }
+    outcomes.sort_by(|a, b| name(a).cmp(name(b)));
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&outcomes)?);
+    } else {
+        for o in &outcomes {
+            match o {
+                Outcome::Synced(r) => {
+                    let rows: u64 = r.tables.values().sum();
+                    println!(
+                        "{}: {rows} rows in {} tables, {} rejected, {} requests ({} retried, {} throttled), {:.1} s",
+                        r.tenant,
+                        r.tables.len(),
+                        r.rejected,
+                        r.http.requests,
+                        r.http.retries,
+                        r.http.throttled,
+                        r.seconds
+                    );
+                    for s in &r.skipped {
+                        println!("  skipped {}: {}", s.stream, s.reason);
+                    }
+                }
+                Outcome::Failed { tenant, error } => println!("{tenant}: FAILED: {error}"),
+            }
+        }
+    }
+    let failed: Vec<&str> = outcomes
+        .iter()
+        .filter_map(|o| {
+            if let Outcome::Failed { tenant, .. } = o {
+                Some(tenant.as_str())
+            } else {
+                None
+            }
+        })
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else if failed.len() == outcomes.len()
+        && outcomes.iter().all(
+            |o| matches!(o, Outcome::Failed { error, .. } if error.contains("no token stored")),
+        )
+    {
+        Err(UsageError(format!("no company could be synced: {}", failed.join(", "))).into())
+    } else {
+        anyhow::bail!(
+            "{} of {} companies failed: {}",
+            failed.len(),
+            outcomes.len(),
+            failed.join(", ")
+        )
+    }
+}
+
+fn name(o: &Outcome) -> &str {
+    match o {
+        Outcome::Synced(r) => &r.tenant,
+        Outcome::Failed { tenant, .. } => tenant,
+    }
+}
