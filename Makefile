@@ -40,6 +40,7 @@ doc:
 # Benchmarks stay out of `make test`; see BENCHMARKS.md.
 bench:
 	core/sandbox/bench/compare.sh
+	core/bexio/bench/compare.sh
 
 clean-cache:
 	rm -rf "$(CARGO_TARGET_DIR)"
