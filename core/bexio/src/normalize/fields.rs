@@ -5,7 +5,6 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Europe::Zurich;
 use rust_decimal::Decimal;
-use serde_json::{Map, Value};
 
 /// A field that cannot be read as what the schema needs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,56 +18,106 @@ pub struct FieldError {
     pub found: String,
 }
 
-fn shown(v: &Value) -> String {
-    let s = v.to_string();
-    if s.len() > 60 {
+fn shown(raw: &str) -> String {
+    if raw.len() > 60 {
         format!(
             "{}…",
-            &s[..s.char_indices().nth(57).map_or(s.len(), |(i, _)| i)]
+            &raw[..raw.char_indices().nth(57).map_or(raw.len(), |(i, _)| i)]
         )
     } else {
-        s
+        raw.to_owned()
     }
 }
 
-/// One JSON object from bexio.
-#[derive(Clone, Copy)]
-pub struct Rec<'a>(pub &'a Map<String, Value>);
+/// A JSON value as bexio wrote it, not parsed yet.
+pub type Raw = serde_json::value::RawValue;
+
+/// One JSON object from bexio, its fields still unparsed: a field is read only when a mapping
+/// asks for it, and strings without escapes are never copied.
+pub struct Rec<'a> {
+    fields: Vec<(&'a str, &'a Raw)>,
+}
+
+/// The parts of a value: a JSON string's text (unescaped), or the literal of a number, boolean
+/// or other value.
+enum Scalar<'a> {
+    Str(std::borrow::Cow<'a, str>),
+    Lit(&'a str),
+}
 
 impl<'a> Rec<'a> {
-    fn get(&self, field: &str) -> Option<&'a Value> {
-        self.0.get(field).filter(|v| !v.is_null())
+    /// Reads the top level of an object (its values stay raw).
+    pub fn parse(raw: &'a Raw) -> Result<Rec<'a>, FieldError> {
+        let fields: Vec<(&'a str, &'a Raw)> = serde_json::from_str::<BorrowedObject<'a>>(raw.get())
+            .map(|o| o.0)
+            .map_err(|e| FieldError {
+                field: "*".into(),
+                expected: "a JSON object",
+                found: format!("{} ({e})", shown(raw.get())),
+            })?;
+        Ok(Rec { fields })
+    }
+
+    fn raw(&self, field: &str) -> Option<&'a Raw> {
+        self.fields
+            .iter()
+            .find(|(k, _)| *k == field)
+            .map(|(_, v)| *v)
+            .filter(|v| v.get() != "null")
     }
 
     fn err(&self, field: &str, expected: &'static str) -> FieldError {
+        let found = self
+            .fields
+            .iter()
+            .find(|(k, _)| *k == field)
+            .map_or_else(|| "nothing".into(), |(_, v)| shown(v.get()));
         FieldError {
             field: field.to_owned(),
             expected,
-            found: self.0.get(field).map_or_else(|| "nothing".into(), shown),
+            found,
+        }
+    }
+
+    fn scalar(&self, field: &str) -> Result<Option<Scalar<'a>>, FieldError> {
+        let Some(raw) = self.raw(field) else {
+            return Ok(None);
+        };
+        let text = raw.get();
+        if text.starts_with('"') {
+            let s: std::borrow::Cow<'a, str> =
+                serde_json::from_str(text).map_err(|_| self.err(field, "a string"))?;
+            Ok(Some(Scalar::Str(s)))
+        } else {
+            Ok(Some(Scalar::Lit(text)))
         }
     }
 
     /// A nested object.
     pub fn obj(&self, field: &str) -> Option<Rec<'a>> {
-        self.get(field).and_then(Value::as_object).map(Rec)
+        self.raw(field)
+            .filter(|r| r.get().starts_with('{'))
+            .and_then(|r| Rec::parse(r).ok())
     }
 
     /// The elements of an array field (none when absent or null).
-    pub fn array(&self, field: &str) -> Result<&'a [Value], FieldError> {
-        match self.get(field) {
-            None => Ok(&[]),
-            Some(Value::Array(a)) => Ok(a),
-            Some(_) => Err(self.err(field, "an array")),
+    pub fn array(&self, field: &str) -> Result<Vec<&'a Raw>, FieldError> {
+        match self.raw(field) {
+            None => Ok(Vec::new()),
+            Some(r) => serde_json::from_str::<Vec<&'a Raw>>(r.get())
+                .map_err(|_| self.err(field, "an array")),
         }
     }
 
     /// Optional text; numbers are accepted and written out.
     pub fn text(&self, field: &str) -> Result<Option<String>, FieldError> {
-        match self.get(field) {
+        match self.scalar(field)? {
             None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(Value::Number(n)) => Ok(Some(n.to_string())),
-            Some(_) => Err(self.err(field, "text")),
+            Some(Scalar::Str(s)) => Ok(Some(s.into_owned())),
+            Some(Scalar::Lit(l)) if l.starts_with(|c: char| c == '-' || c.is_ascii_digit()) => {
+                Ok(Some(l.to_owned()))
+            }
+            Some(Scalar::Lit(_)) => Err(self.err(field, "text")),
         }
     }
 
@@ -84,19 +133,18 @@ impl<'a> Rec<'a> {
 
     /// Optional integer; numeric strings (`"1"`) are accepted, as bexio sends some.
     pub fn int(&self, field: &str) -> Result<Option<i64>, FieldError> {
-        match self.get(field) {
+        match self.scalar(field)? {
             None => Ok(None),
-            Some(Value::Number(n)) => n
-                .as_i64()
-                .map(Some)
-                .ok_or_else(|| self.err(field, "a whole number")),
-            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-            Some(Value::String(s)) => s
+            Some(Scalar::Str(s)) if s.trim().is_empty() => Ok(None),
+            Some(Scalar::Str(s)) => s
                 .trim()
                 .parse()
                 .map(Some)
                 .map_err(|_| self.err(field, "a whole number")),
-            Some(_) => Err(self.err(field, "a whole number")),
+            Some(Scalar::Lit(l)) => l
+                .parse()
+                .map(Some)
+                .map_err(|_| self.err(field, "a whole number")),
         }
     }
 
@@ -106,25 +154,18 @@ impl<'a> Rec<'a> {
             .ok_or_else(|| self.err(field, "a whole number"))
     }
 
-    /// Optional exact decimal from a string or a number.
+    /// Optional exact decimal from a string or a number (read from its digits, never via a float).
     pub fn dec(&self, field: &str) -> Result<Option<Decimal>, FieldError> {
-        match self.get(field) {
-            None => Ok(None),
-            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-            Some(Value::String(s)) => s
-                .trim()
-                .parse()
-                .map(Some)
-                .map_err(|_| self.err(field, "a decimal")),
-            Some(Value::Number(n)) => {
-                let s = n.to_string();
-                s.parse::<Decimal>()
-                    .or_else(|_| Decimal::from_scientific(&s))
-                    .map(Some)
-                    .map_err(|_| self.err(field, "a decimal"))
-            }
-            Some(_) => Err(self.err(field, "a decimal")),
-        }
+        let text = match self.scalar(field)? {
+            None => return Ok(None),
+            Some(Scalar::Str(s)) if s.trim().is_empty() => return Ok(None),
+            Some(Scalar::Str(s)) => s.trim().to_owned(),
+            Some(Scalar::Lit(l)) => l.to_owned(),
+        };
+        text.parse::<Decimal>()
+            .or_else(|_| Decimal::from_scientific(&text))
+            .map(Some)
+            .map_err(|_| self.err(field, "a decimal"))
     }
 
     /// Required exact decimal.
@@ -134,29 +175,28 @@ impl<'a> Rec<'a> {
 
     /// Optional boolean; `0`/`1` and `"true"`/`"false"` are accepted.
     pub fn bool(&self, field: &str) -> Result<Option<bool>, FieldError> {
-        match self.get(field) {
+        match self.scalar(field)? {
             None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(Value::Number(n)) if n.as_i64() == Some(0) => Ok(Some(false)),
-            Some(Value::Number(n)) if n.as_i64() == Some(1) => Ok(Some(true)),
-            Some(Value::String(s)) if matches!(s.as_str(), "true" | "1") => Ok(Some(true)),
-            Some(Value::String(s)) if matches!(s.as_str(), "false" | "0") => Ok(Some(false)),
+            Some(Scalar::Lit("true" | "1")) => Ok(Some(true)),
+            Some(Scalar::Lit("false" | "0")) => Ok(Some(false)),
+            Some(Scalar::Str(s)) if matches!(s.as_ref(), "true" | "1") => Ok(Some(true)),
+            Some(Scalar::Str(s)) if matches!(s.as_ref(), "false" | "0") => Ok(Some(false)),
             Some(_) => Err(self.err(field, "true or false")),
         }
     }
 
     /// Optional calendar day (`YYYY-MM-DD`, or the date part of a timestamp).
     pub fn date(&self, field: &str) -> Result<Option<NaiveDate>, FieldError> {
-        match self.get(field) {
+        match self.scalar(field)? {
             None => Ok(None),
-            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-            Some(Value::String(s)) => {
-                let day = s.get(..10).unwrap_or(s);
+            Some(Scalar::Str(s)) if s.trim().is_empty() => Ok(None),
+            Some(Scalar::Str(s)) => {
+                let day = s.get(..10).unwrap_or(&s);
                 NaiveDate::parse_from_str(day, "%Y-%m-%d")
                     .map(Some)
                     .map_err(|_| self.err(field, "a date YYYY-MM-DD"))
             }
-            Some(_) => Err(self.err(field, "a date YYYY-MM-DD")),
+            Some(Scalar::Lit(_)) => Err(self.err(field, "a date YYYY-MM-DD")),
         }
     }
 
@@ -169,14 +209,45 @@ impl<'a> Rec<'a> {
     /// Optional moment as microseconds since the epoch (UTC). Reads bexio 2.0's naive
     /// `YYYY-MM-DD HH:MM:SS` as Europe/Zurich time, and 3.0/4.0's ISO 8601 forms.
     pub fn micros(&self, field: &str) -> Result<Option<i64>, FieldError> {
-        match self.get(field) {
+        match self.scalar(field)? {
             None => Ok(None),
-            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-            Some(Value::String(s)) => parse_moment(s)
+            Some(Scalar::Str(s)) if s.trim().is_empty() => Ok(None),
+            Some(Scalar::Str(s)) => parse_moment(&s)
                 .map(|t| Some(t * 1_000_000))
                 .ok_or_else(|| self.err(field, "a timestamp")),
-            Some(_) => Err(self.err(field, "a timestamp")),
+            Some(Scalar::Lit(_)) => Err(self.err(field, "a timestamp")),
         }
+    }
+
+    /// The `id` as text, for rejects.
+    pub fn id_text(&self) -> Option<String> {
+        self.raw("id").map(|r| r.get().trim_matches('"').to_owned())
+    }
+}
+
+/// The top level of an object, its values borrowed unparsed, in order.
+struct BorrowedObject<'a>(Vec<(&'a str, &'a Raw)>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for BorrowedObject<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = BorrowedObject<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut m: M,
+            ) -> Result<Self::Value, M::Error> {
+                let mut fields = Vec::with_capacity(m.size_hint().unwrap_or(48));
+                while let Some((k, v)) = m.next_entry::<&'de str, &'de Raw>()? {
+                    fields.push((k, v));
+                }
+                Ok(BorrowedObject(fields))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
     }
 }
 
@@ -212,18 +283,19 @@ pub fn parse_moment(s: &str) -> Option<i64> {
 mod tests {
     use super::*;
 
-    fn rec(json: &str) -> Map<String, Value> {
-        serde_json::from_str(json).expect("object")
+    fn raw(json: &str) -> Box<Raw> {
+        Raw::from_string(json.to_owned()).expect("raw")
     }
 
     #[test]
     fn reads_every_generation_s_encodings() {
-        let m = rec(
-            r#"{"a":"19.150000","b":328.25,"c":"1","d":null,"e":"2026-06-18 14:49:05","f":"2026-06-18T14:49:05+02:00","g":"2026-06-18T12:49:05+0000","h":""}"#,
+        let b = raw(
+            r#"{"a":"19.150000","b":328.25,"c":"1","d":null,"e":"2026-06-18 14:49:05","f":"2026-06-18T14:49:05+02:00","g":"2026-06-18T12:49:05+0000","h":"","i":"Z\u00fcrich","j":1e2}"#,
         );
-        let r = Rec(&m);
+        let r = Rec::parse(&b).unwrap();
         assert_eq!(r.dec("a").unwrap(), Some("19.15".parse().unwrap()));
         assert_eq!(r.dec("b").unwrap(), Some("328.25".parse().unwrap()));
+        assert_eq!(r.dec("j").unwrap(), Some("100".parse().unwrap()));
         assert_eq!(r.int("c").unwrap(), Some(1));
         assert_eq!(r.int("d").unwrap(), None);
         let t = r.micros("e").unwrap();
@@ -231,21 +303,23 @@ mod tests {
         assert_eq!(t, r.micros("g").unwrap());
         assert_eq!(t, Some(1_781_786_945_000_000));
         assert_eq!(r.text_nonempty("h").unwrap(), None);
+        assert_eq!(r.text("i").unwrap().as_deref(), Some("Zürich"));
     }
 
     #[test]
     fn names_the_field_when_it_cannot() {
-        let m = rec(r#"{"total":"abc","id":{"x":1}}"#);
-        let e = Rec(&m).dec("total").unwrap_err();
+        let b = raw(r#"{"total":"abc","id":{"x":1}}"#);
+        let r = Rec::parse(&b).unwrap();
+        let e = r.dec("total").unwrap_err();
         assert_eq!(e.field, "total");
         assert!(e.to_string().contains("\"abc\""), "{e}");
-        assert!(Rec(&m).req_int("id").is_err());
+        assert!(r.req_int("id").is_err());
         assert!(
-            Rec(&m)
-                .req_text("missing")
+            r.req_text("missing")
                 .unwrap_err()
                 .to_string()
                 .contains("nothing")
         );
+        assert!(Rec::parse(&raw("[1,2]")).is_err());
     }
 }

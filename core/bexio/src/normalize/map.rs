@@ -108,7 +108,7 @@ pub fn record(
     ctx: &mut Context,
     tenant: &str,
     resource: &Resource,
-    r: Rec<'_>,
+    r: &Rec<'_>,
 ) -> Result<Rows, FieldError> {
     let t = tenant;
     Ok(match resource {
@@ -317,7 +317,7 @@ pub fn record(
 
 /// Payments carry no currency: they are in their invoice's, which is remembered here (only
 /// when it is not CHF, to keep the context small).
-fn remember_currency(ctx: &mut Context, r: Rec<'_>) -> Result<(), FieldError> {
+fn remember_currency(ctx: &mut Context, r: &Rec<'_>) -> Result<(), FieldError> {
     let currency = currency(ctx, r)?;
     let id = r.req_int("id")?;
     if currency == "CHF" {
@@ -329,7 +329,7 @@ fn remember_currency(ctx: &mut Context, r: Rec<'_>) -> Result<(), FieldError> {
 }
 
 /// The currency of a sales document: required, and known.
-fn currency(ctx: &Context, r: Rec<'_>) -> Result<String, FieldError> {
+fn currency(ctx: &Context, r: &Rec<'_>) -> Result<String, FieldError> {
     let id = r.req_int("currency_id")?;
     ctx.currency(id).ok_or_else(|| FieldError {
         field: "currency_id".into(),
@@ -338,7 +338,7 @@ fn currency(ctx: &Context, r: Rec<'_>) -> Result<String, FieldError> {
     })
 }
 
-fn contact(ctx: &Context, t: &str, r: Rec<'_>, archived: bool) -> Result<Vec<Cell>, FieldError> {
+fn contact(ctx: &Context, t: &str, r: &Rec<'_>, archived: bool) -> Result<Vec<Cell>, FieldError> {
     let id = r.req_int("id")?;
     let person = r.int("contact_type_id")? == Some(2);
     let name_1 = r.text_nonempty("name_1")?;
@@ -389,7 +389,7 @@ fn contact(ctx: &Context, t: &str, r: Rec<'_>, archived: bool) -> Result<Vec<Cel
     ])
 }
 
-fn invoice(ctx: &mut Context, t: &str, r: Rec<'_>) -> Result<Vec<Cell>, FieldError> {
+fn invoice(ctx: &mut Context, t: &str, r: &Rec<'_>) -> Result<Vec<Cell>, FieldError> {
     let id = r.req_int("id")?;
     let currency = currency(ctx, r)?;
     let date: NaiveDate = r.req_date("is_valid_from")?;
@@ -434,19 +434,17 @@ fn invoice(ctx: &mut Context, t: &str, r: Rec<'_>) -> Result<Vec<Cell>, FieldErr
     ])
 }
 
-fn lines(ctx: &Context, t: &str, r: Rec<'_>) -> Result<Vec<Vec<Cell>>, FieldError> {
+fn lines(ctx: &Context, t: &str, r: &Rec<'_>) -> Result<Vec<Vec<Cell>>, FieldError> {
     let invoice_id = r.req_int("id")?;
     let currency = currency(ctx, r)?;
     let rate = ctx.rate(&currency, r.req_date("is_valid_from")?);
     let mut out = Vec::new();
     for p in r.array("positions")? {
-        let Some(p) = p.as_object().map(Rec) else {
-            return Err(FieldError {
-                field: "positions[]".into(),
-                expected: "an object",
-                found: p.to_string(),
-            });
-        };
+        let p = &Rec::parse(p).map_err(|e| FieldError {
+            field: "positions[]".into(),
+            expected: "an object",
+            found: e.found,
+        })?;
         let pid = p.req_int("id")?;
         let kind = match p.text("type")?.as_deref() {
             Some("KbPositionCustom") => "custom",
@@ -503,7 +501,7 @@ fn payment(
     ctx: &mut Context,
     t: &str,
     invoice_id: i64,
-    r: Rec<'_>,
+    r: &Rec<'_>,
 ) -> Result<Vec<Cell>, FieldError> {
     let id = r.req_int("id")?;
     let date = r.req_date("date")?;
@@ -534,7 +532,7 @@ fn payment(
 fn quote_or_order(
     ctx: &mut Context,
     t: &str,
-    r: Rec<'_>,
+    r: &Rec<'_>,
     quote: bool,
 ) -> Result<Vec<Cell>, FieldError> {
     let id = r.req_int("id")?;
@@ -577,13 +575,13 @@ fn quote_or_order(
 
 fn lookup(
     into: &mut std::collections::HashMap<i64, String>,
-    r: Rec<'_>,
+    r: &Rec<'_>,
 ) -> Result<Rows, FieldError> {
     into.insert(r.req_int("id")?, r.req_text("name")?);
     Ok(Vec::new())
 }
 
-fn project(ctx: &Context, t: &str, r: Rec<'_>) -> Result<Vec<Cell>, FieldError> {
+fn project(ctx: &Context, t: &str, r: &Rec<'_>) -> Result<Vec<Cell>, FieldError> {
     let id = r.req_int("id")?;
     let invoice_type = match r.int("pr_invoice_type_id")? {
         Some(1) => Some("hourly_rate_service"),
@@ -615,7 +613,7 @@ fn project(ctx: &Context, t: &str, r: Rec<'_>) -> Result<Vec<Cell>, FieldError> 
 }
 
 /// `"01:40"` → 100 minutes.
-fn minutes(r: Rec<'_>, field: &str) -> Result<i64, FieldError> {
+fn minutes(r: &Rec<'_>, field: &str) -> Result<i64, FieldError> {
     let text = r.req_text(field)?;
     let bad = || FieldError {
         field: field.to_owned(),
@@ -633,7 +631,7 @@ fn minutes(r: Rec<'_>, field: &str) -> Result<i64, FieldError> {
     Ok(h * 60 + m)
 }
 
-fn timesheet(ctx: &mut Context, t: &str, r: Rec<'_>) -> Result<Vec<Cell>, FieldError> {
+fn timesheet(ctx: &mut Context, t: &str, r: &Rec<'_>) -> Result<Vec<Cell>, FieldError> {
     let id = r.req_int("id")?;
     let day = r.req_date("date")?;
     ctx.saw_day(day);
@@ -658,7 +656,7 @@ fn timesheet(ctx: &mut Context, t: &str, r: Rec<'_>) -> Result<Vec<Cell>, FieldE
     ])
 }
 
-fn journal(ctx: &mut Context, t: &str, r: Rec<'_>) -> Result<Vec<Cell>, FieldError> {
+fn journal(ctx: &mut Context, t: &str, r: &Rec<'_>) -> Result<Vec<Cell>, FieldError> {
     let id = r.req_int("id")?;
     let day = r.req_date("date")?;
     ctx.saw_day(day);
@@ -692,7 +690,7 @@ fn journal(ctx: &mut Context, t: &str, r: Rec<'_>) -> Result<Vec<Cell>, FieldErr
     ])
 }
 
-fn vendor(r: Rec<'_>) -> Result<Option<String>, FieldError> {
+fn vendor(r: &Rec<'_>) -> Result<Option<String>, FieldError> {
     if let Some(v) = r.text_nonempty("vendor")? {
         return Ok(Some(v));
     }
@@ -706,7 +704,7 @@ fn vendor(r: Rec<'_>) -> Result<Option<String>, FieldError> {
     })
 }
 
-fn bill(ctx: &mut Context, t: &str, r: Rec<'_>) -> Result<Vec<Cell>, FieldError> {
+fn bill(ctx: &mut Context, t: &str, r: &Rec<'_>) -> Result<Vec<Cell>, FieldError> {
     let id = r.req_text("id")?;
     let day = r.req_date("bill_date")?;
     ctx.saw_day(day);
@@ -740,7 +738,7 @@ fn bill(ctx: &mut Context, t: &str, r: Rec<'_>) -> Result<Vec<Cell>, FieldError>
     ])
 }
 
-fn expense(ctx: &mut Context, t: &str, r: Rec<'_>) -> Result<Vec<Cell>, FieldError> {
+fn expense(ctx: &mut Context, t: &str, r: &Rec<'_>) -> Result<Vec<Cell>, FieldError> {
     let id = r.req_text("id")?;
     let day = r.req_date("paid_on")?;
     ctx.saw_day(day);

@@ -30,10 +30,45 @@ use arrow_array::RecordBatch;
 use bexio_bi_model::catalog::{self, Table};
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
-use serde_json::Value;
 
 pub use builder::{Cell, RowError, TableBuilder};
-pub use fields::{FieldError, Rec, parse_moment};
+pub use fields::{FieldError, Raw, Rec, parse_moment};
+
+enum PageError {
+    Json(serde_json::Error),
+    Shape(String),
+}
+
+/// The records of a page, unparsed: a JSON array, a 4.0 `{data, paging}` envelope, or one object.
+fn records_of(body: &[u8]) -> Result<Vec<&Raw>, PageError> {
+    #[derive(serde::Deserialize)]
+    struct Envelope<'a> {
+        #[serde(borrow)]
+        data: Option<Vec<&'a Raw>>,
+        #[serde(borrow)]
+        paging: Option<&'a Raw>,
+    }
+    let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    match first {
+        Some(b'[') => serde_json::from_slice(body).map_err(PageError::Json),
+        Some(b'{') => {
+            let whole: &Raw = serde_json::from_slice(body).map_err(PageError::Json)?;
+            match serde_json::from_str::<Envelope<'_>>(whole.get()) {
+                Ok(Envelope {
+                    data: Some(data),
+                    paging: Some(_),
+                }) => Ok(data),
+                _ => Ok(vec![whole]),
+            }
+        }
+        _ => match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+            Err(e) => Err(PageError::Json(e)),
+            Ok(_) => Err(PageError::Shape(
+                String::from_utf8_lossy(&body[..body.len().min(40)]).into_owned(),
+            )),
+        },
+    }
+}
 
 /// Where a page came from: which bexio route, and so which tables it feeds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -286,47 +321,30 @@ impl Normalizer {
     /// Reads one page (a JSON array, a single object, or a 4.0 `{data, paging}` envelope).
     pub fn decode(&mut self, resource: Resource, body: &[u8]) -> Result<PageSummary, DecodeError> {
         let route = resource.route();
-        let value: Value = serde_json::from_slice(body).map_err(|source| DecodeError::NotJson {
-            route: route.clone(),
-            source,
+        let records = records_of(body).map_err(|e| match e {
+            PageError::Json(source) => DecodeError::NotJson {
+                route: route.clone(),
+                source,
+            },
+            PageError::Shape(found) => DecodeError::Shape {
+                route: route.clone(),
+                found,
+            },
         })?;
-        let records: Vec<Value> = match value {
-            Value::Array(items) => items,
-            Value::Object(mut o) if o.contains_key("data") && o.contains_key("paging") => {
-                match o.remove("data") {
-                    Some(Value::Array(items)) => items,
-                    _ => {
-                        return Err(DecodeError::Shape {
-                            route,
-                            found: "a 4.0 page without a data list".into(),
-                        });
-                    }
-                }
-            }
-            obj @ Value::Object(_) => vec![obj],
-            other => {
-                return Err(DecodeError::Shape {
-                    route,
-                    found: format!("{other}").chars().take(40).collect(),
-                });
-            }
-        };
         let mut summary = PageSummary {
             records: records.len(),
             ..PageSummary::default()
         };
-        for record in &records {
-            let Some(obj) = record.as_object() else {
-                self.reject(
-                    &resource,
-                    None,
-                    "the record is not a JSON object".into(),
-                    record,
-                )?;
-                summary.rejected += 1;
-                continue;
+        for raw in records {
+            let rec = match Rec::parse(raw) {
+                Ok(rec) => rec,
+                Err(e) => {
+                    self.reject(&resource, None, e.to_string(), raw.get())?;
+                    summary.rejected += 1;
+                    continue;
+                }
             };
-            let checked = map::record(&mut self.context, &self.tenant, &resource, Rec(obj))
+            let checked = map::record(&mut self.context, &self.tenant, &resource, &rec)
                 .map_err(|e| e.to_string())
                 .and_then(|rows| {
                     // A record's rows go in together or not at all: check them all first.
@@ -353,10 +371,7 @@ impl Normalizer {
                     summary.rows += rows.len();
                 }
                 Err(reason) => {
-                    let id = obj
-                        .get("id")
-                        .map(|v| v.to_string().trim_matches('"').to_owned());
-                    self.reject(&resource, id, reason, record)?;
+                    self.reject(&resource, rec.id_text(), reason, raw.get())?;
                     summary.rejected += 1;
                 }
             }
@@ -376,7 +391,7 @@ impl Normalizer {
         resource: &Resource,
         id: Option<String>,
         reason: String,
-        raw: &Value,
+        raw: &str,
     ) -> Result<(), DecodeError> {
         let row = vec![
             Cell::Text(self.tenant.clone()),
@@ -384,7 +399,7 @@ impl Normalizer {
             Cell::Text(resource.route()),
             id.into(),
             Cell::Text(reason),
-            Cell::Text(raw.to_string()),
+            Cell::Text(raw.to_owned()),
         ];
         self.builder(&catalog::REJECTS)
             .push(&row)
@@ -406,6 +421,98 @@ impl Normalizer {
             }
         }
         Ok(())
+    }
+
+    /// Reads many pages of one resource on all cores. The records land in the same tables as
+    /// with [`Normalizer::decode`] page by page (in another order). For resources whose records
+    /// only read the context (lists of documents, journal, timesheets…); lookups are decoded one
+    /// by one.
+    pub fn decode_parallel(
+        &mut self,
+        resource: Resource,
+        pages: &[&[u8]],
+    ) -> Result<PageSummary, DecodeError> {
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(pages.len())
+            .max(1);
+        if workers == 1 {
+            let mut total = PageSummary::default();
+            for p in pages {
+                let s = self.decode(resource.clone(), p)?;
+                total.records += s.records;
+                total.rows += s.rows;
+                total.rejected += s.rejected;
+            }
+            return Ok(total);
+        }
+        let chunk = pages.len().div_ceil(workers);
+        let results: Vec<Result<(PageSummary, Normalizer), DecodeError>> =
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = pages
+                    .chunks(chunk)
+                    .map(|part| {
+                        let mut worker = Normalizer {
+                            tenant: self.tenant.clone(),
+                            context: self.context.clone(),
+                            tables: BTreeMap::new(),
+                            batch_rows: self.batch_rows,
+                            ready: Vec::new(),
+                        };
+                        let resource = resource.clone();
+                        scope.spawn(move || {
+                            let mut total = PageSummary::default();
+                            for p in part {
+                                let s = worker.decode(resource.clone(), p)?;
+                                total.records += s.records;
+                                total.rows += s.rows;
+                                total.rejected += s.rejected;
+                            }
+                            Ok((total, worker))
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            Err(DecodeError::Shape {
+                                route: resource.route(),
+                                found: "a decoder thread panicked".into(),
+                            })
+                        })
+                    })
+                    .collect()
+            });
+        let mut total = PageSummary::default();
+        for r in results {
+            let (s, mut worker) = r?;
+            total.records += s.records;
+            total.rows += s.rows;
+            total.rejected += s.rejected;
+            // What the workers learnt (currencies of invoices, days covered) joins the context.
+            self.context
+                .invoice_currency
+                .extend(worker.context.invoice_currency.drain());
+            self.context
+                .rates
+                .extend(std::mem::take(&mut worker.context.rates));
+            if let Some((a, b)) = worker.context.days {
+                self.context.saw_day(a);
+                self.context.saw_day(b);
+            }
+            self.ready.append(&mut worker.ready);
+            for (name, b) in &mut worker.tables {
+                if !b.is_empty() {
+                    let batch = b.finish().map_err(|source| DecodeError::Arrow {
+                        table: name,
+                        source,
+                    })?;
+                    self.ready.push((name, batch));
+                }
+            }
+        }
+        Ok(total)
     }
 
     /// Batches completed so far (each of about [`Normalizer::batch_rows`] rows).

@@ -321,3 +321,59 @@ async fn every_table_of_a_company_matches_the_ground_truth() {
     let days = rows(&batches, "dim_date");
     assert!(days >= 4 * 365, "{days} days");
 }
+
+#[tokio::test]
+async fn parallel_decoding_gives_the_same_tables() {
+    let sb = Sandbox::start(
+        SandboxConfig {
+            invoices: 2500,
+            ..SandboxConfig::default()
+        },
+        "127.0.0.1:0".parse().expect("addr"),
+    )
+    .await
+    .expect("sandbox");
+    let (base, t) = (sb.url().to_owned(), sb.ready().tenants[0].clone());
+    let http = reqwest::Client::new();
+    let currencies = get(&http, &format!("{base}/3.0/currencies"), &t.token).await;
+    let mut pages_list = Vec::new();
+    let mut offset = 0;
+    loop {
+        let body = get(
+            &http,
+            &format!("{base}/2.0/kb_invoice?limit=200&offset={offset}"),
+            &t.token,
+        )
+        .await;
+        let n = serde_json::from_slice::<Vec<serde_json::Value>>(&body)
+            .expect("page")
+            .len();
+        pages_list.push(body);
+        if n < 200 {
+            break;
+        }
+        offset += 200;
+    }
+    sb.stop().await;
+    let mut seq = Normalizer::new(&t.company_id).batch_rows(300);
+    seq.decode(Resource::Currencies, &currencies)
+        .expect("currencies");
+    for p in &pages_list {
+        seq.decode(Resource::Invoices, p).expect("page");
+    }
+    let mut par = Normalizer::new(&t.company_id).batch_rows(300);
+    par.decode(Resource::Currencies, &currencies)
+        .expect("currencies");
+    let refs: Vec<&[u8]> = pages_list.iter().map(Vec::as_slice).collect();
+    let summary = par
+        .decode_parallel(Resource::Invoices, &refs)
+        .expect("parallel");
+    assert_eq!(summary.records, 2500);
+    assert_eq!(par.context().days, seq.context().days);
+    let (mut a, mut b) = (seq.flush(), par.flush());
+    a.extend(seq.finish().expect("finish"));
+    b.extend(par.finish().expect("finish"));
+    assert_eq!(rows(&a, "fact_invoice"), rows(&b, "fact_invoice"));
+    assert_eq!(sums(&a), sums(&b));
+    assert!(b.iter().all(|(_, batch)| batch.num_rows() <= 300));
+}
