@@ -94,6 +94,35 @@ pub struct Report {
     pub seconds: f64,
 }
 
+/// What the sync keeps of each invoice of the list: enough to fetch its details.
+struct InvoiceRef {
+    id: i64,
+    paid: bool,
+}
+
+impl InvoiceRef {
+    /// The invoices of a list page (ids and whether any payment was received).
+    fn read(body: &[u8]) -> Vec<InvoiceRef> {
+        #[derive(serde::Deserialize)]
+        struct Row<'a> {
+            id: i64,
+            #[serde(borrow, default)]
+            total_received_payments: Option<&'a serde_json::value::RawValue>,
+        }
+        serde_json::from_slice::<Vec<Row<'_>>>(body)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| InvoiceRef {
+                id: r.id,
+                // Any non-zero digit: a payment was received (read as text, never as a float).
+                paid: r
+                    .total_received_payments
+                    .is_some_and(|v| v.get().chars().any(|c| c.is_ascii_digit() && c != '0')),
+            })
+            .collect()
+    }
+}
+
 struct Run<'a> {
     tenant: &'a str,
     client: &'a Client,
@@ -121,31 +150,33 @@ impl Run<'_> {
         path: &str,
         paging: Paging,
         resource: Resource,
-    ) -> Result<Vec<serde_json::Value>, SyncError> {
+    ) -> Result<Vec<InvoiceRef>, SyncError> {
         self.progress.start(self.tenant, name, None);
         let limit = if paging == Paging::Page { 500 } else { 2000 };
-        let mut bodies: Vec<Vec<u8>> = Vec::new();
         let client = self.client;
+        let mut invoices: Vec<InvoiceRef> = Vec::new();
+        let mut failed: Option<SyncError> = None;
+        // Pages are decoded as they arrive: memory holds one page, not the stream.
         let result = client
             .pages(paging, path, limit, |answer| {
-                bodies.push(answer.body.clone());
+                match self.feed(resource.clone(), &answer.body) {
+                    Ok(n) => self.progress.advance(self.tenant, name, n as u64),
+                    Err(e) => {
+                        failed = Some(e);
+                        return false;
+                    }
+                }
+                if resource == Resource::Invoices {
+                    invoices.extend(InvoiceRef::read(&answer.body));
+                }
                 true
             })
             .await;
-        let mut rows = Vec::new();
+        if let Some(e) = failed {
+            return Err(e);
+        }
         match result {
-            Ok(_) => {
-                for body in &bodies {
-                    let n = self.feed(resource.clone(), body)?;
-                    self.progress.advance(self.tenant, name, n as u64);
-                    if resource == Resource::Invoices {
-                        rows.extend(
-                            serde_json::from_slice::<Vec<serde_json::Value>>(body)
-                                .unwrap_or_default(),
-                        );
-                    }
-                }
-            }
+            Ok(_) => {}
             Err(ClientError::Forbidden { message, .. }) => {
                 tracing::warn!(tenant = self.tenant, stream = name, %message, "skipped: the token lacks the scope");
                 self.skipped.push(Skipped {
@@ -156,7 +187,7 @@ impl Run<'_> {
             Err(e) => return Err(e.into()),
         }
         self.progress.finish(self.tenant, name);
-        Ok(rows)
+        Ok(invoices)
     }
 
     /// One request per id, `concurrency` in flight; 404s (deleted meanwhile) are skipped.
@@ -340,13 +371,13 @@ pub async fn sync(
     };
     let mut invoices = Vec::new();
     for (name, path, paging, resource) in STREAMS {
-        let rows = run.stream(name, path, *paging, resource()).await?;
-        if !rows.is_empty() {
-            invoices = rows;
+        let refs = run.stream(name, path, *paging, resource()).await?;
+        if !refs.is_empty() {
+            invoices = refs;
         }
     }
     // Positions are only in each invoice's detail; payments only where some were received.
-    let ids: Vec<i64> = invoices.iter().filter_map(|i| i["id"].as_i64()).collect();
+    let ids: Vec<i64> = invoices.iter().map(|i| i.id).collect();
     run.per_id(
         "invoice lines",
         &ids,
@@ -355,15 +386,7 @@ pub async fn sync(
         |_| Resource::InvoiceLines,
     )
     .await?;
-    let paid: Vec<i64> = invoices
-        .iter()
-        .filter(|i| {
-            i["total_received_payments"]
-                .as_str()
-                .is_some_and(|s| s.chars().any(|c| c.is_ascii_digit() && c != '0'))
-        })
-        .filter_map(|i| i["id"].as_i64())
-        .collect();
+    let paid: Vec<i64> = invoices.iter().filter(|i| i.paid).map(|i| i.id).collect();
     run.per_id(
         "payments",
         &paid,
