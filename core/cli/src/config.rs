@@ -94,6 +94,17 @@ name = "my-company"
 auth = "pat"                           # "pat" (Personal Access Token) or "oauth"
 "#;
 
+/// HTTPS, or plain HTTP only to this machine (a sandbox): tokens never travel in clear.
+fn safe_url(url: &str) -> bool {
+    match reqwest::Url::parse(url) {
+        Ok(u) if u.scheme() == "https" => u.host_str().is_some(),
+        Ok(u) if u.scheme() == "http" => {
+            matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"))
+        }
+        _ => false,
+    }
+}
+
 fn env_key(name: &str) -> String {
     name.to_uppercase().replace('-', "_")
 }
@@ -120,9 +131,6 @@ impl Config {
         };
         let mut config: Config =
             toml::from_str(&text).map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
-        config
-            .validate()
-            .map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
         if let Some(c) = std::env::var("BEXIO_BI_CONCURRENCY")
             .ok()
             .filter(|s| !s.is_empty())
@@ -137,6 +145,13 @@ impl Config {
                 t.base_url = url;
             }
         }
+        // Checked after the overrides, so that the environment cannot bypass the checks.
+        config.validate().map_err(|e| {
+            UsageError(format!(
+                "{} (with environment overrides): {e}",
+                path.display()
+            ))
+        })?;
         Ok(config)
     }
 
@@ -158,10 +173,7 @@ impl Config {
             if !seen.insert(&t.name) {
                 bail!("tenant {:?} appears twice", t.name);
             }
-            if !(t.base_url.starts_with("https://")
-                || t.base_url.starts_with("http://127.0.0.1")
-                || t.base_url.starts_with("http://localhost"))
-            {
+            if !safe_url(&t.base_url) {
                 bail!(
                     "tenant {:?}: base_url must be https (or a local sandbox on http://127.0.0.1)",
                     t.name
@@ -207,12 +219,21 @@ impl Config {
 }
 
 /// `secrets.toml`: tokens by tenant name, readable by the owner only.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Secrets {
     /// Tokens.
     #[serde(default)]
     pub tokens: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Tokens never reach logs or error messages.
+        f.debug_struct("Secrets")
+            .field("tenants", &self.tokens.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl Secrets {
@@ -224,9 +245,17 @@ impl Secrets {
     pub fn load(home: &Path) -> anyhow::Result<Secrets> {
         let path = Secrets::path(home);
         match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                toml::from_str(&text).with_context(|| format!("{} is damaged", path.display()))
-            }
+            // The parser's message would quote the offending line, token included: only say where.
+            Ok(text) => toml::from_str(&text).map_err(|e| {
+                let at = e
+                    .span()
+                    .map(|s| text[..s.start.min(text.len())].lines().count())
+                    .unwrap_or(0);
+                anyhow::anyhow!(
+                    "{} is damaged near line {at}; fix or delete it and store the tokens again",
+                    path.display()
+                )
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Secrets::default()),
             Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
         }
@@ -285,14 +314,44 @@ mod tests {
         assert!(e.to_string().contains("token"), "{e}");
         let c: Config = toml::from_str("[[tenant]]\nname = \"a b\"\n").expect("parses");
         assert!(c.validate().is_err());
+        for url in [
+            "http://evil.example",
+            "http://localhost.evil.com",
+            "http://127.0.0.1.evil.com/",
+            "ftp://x",
+            "not a url",
+        ] {
+            let c: Config =
+                toml::from_str(&format!("[[tenant]]\nname = \"a\"\nbase_url = \"{url}\"\n"))
+                    .expect("parses");
+            assert!(c.validate().is_err(), "{url} must be refused");
+        }
         let c: Config =
-            toml::from_str("[[tenant]]\nname = \"a\"\nbase_url = \"http://evil.example\"\n")
+            toml::from_str("[[tenant]]\nname = \"a\"\nbase_url = \"http://127.0.0.1:8080\"\n")
                 .expect("parses");
-        assert!(
-            c.validate()
-                .expect_err("plain http")
-                .to_string()
-                .contains("https")
-        );
+        assert!(c.validate().is_ok());
+    }
+}
+
+#[cfg(test)]
+mod secrets_tests {
+    use super::*;
+
+    #[test]
+    fn tokens_never_show_in_messages() {
+        let home = std::env::temp_dir().join(format!("bexio-bi-secrets-{}", std::process::id()));
+        std::fs::create_dir_all(&home).expect("dir");
+        std::fs::write(
+            home.join("secrets.toml"),
+            "[tokens]\nalpha = \"eyJsecret\" oops\n",
+        )
+        .expect("write");
+        let e = Secrets::load(&home).expect_err("damaged").to_string();
+        assert!(!e.contains("eyJsecret") && e.contains("line"), "{e}");
+        let s = Secrets {
+            tokens: [("alpha".to_owned(), "eyJsecret".to_owned())].into(),
+        };
+        assert!(!format!("{s:?}").contains("eyJsecret"));
+        let _ = std::fs::remove_dir_all(home);
     }
 }

@@ -61,6 +61,9 @@ pub enum StoreError {
     /// A name that cannot be a directory or file name.
     #[error("{0:?} is not a valid company or table name")]
     BadName(String),
+    /// Another sync of the company is writing.
+    #[error("another sync of {0} is running; wait for it to finish")]
+    Busy(String),
     /// No such table in the snapshot.
     #[error("no table {table} in the data of {tenant} (try `bexio-bi tables`)")]
     NoTable {
@@ -124,13 +127,11 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (and creates) a store at `root`, removing what interrupted syncs left behind.
+    /// Opens (and creates) a store at `root`.
     pub fn open(root: impl AsRef<Path>) -> Result<Store, StoreError> {
         let root = root.as_ref().to_path_buf();
         fs::create_dir_all(&root).map_err(io(&root))?;
-        let store = Store { root };
-        store.clean_staging()?;
-        Ok(store)
+        Ok(Store { root })
     }
 
     /// The directory.
@@ -143,18 +144,14 @@ impl Store {
         Ok(self.root.join(tenant))
     }
 
-    fn clean_staging(&self) -> Result<(), StoreError> {
-        let Ok(tenants) = fs::read_dir(&self.root) else {
+    /// Removes what interrupted syncs of a company left; called with the company's lock held.
+    fn clean_staging(dir: &Path) -> Result<(), StoreError> {
+        let Ok(entries) = fs::read_dir(dir) else {
             return Ok(());
         };
-        for t in tenants.flatten() {
-            let Ok(entries) = fs::read_dir(t.path()) else {
-                continue;
-            };
-            for e in entries.flatten() {
-                if e.file_name().to_string_lossy().starts_with(".staging-") {
-                    fs::remove_dir_all(e.path()).map_err(io(&e.path()))?;
-                }
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with(".staging-") {
+                fs::remove_dir_all(e.path()).map_err(io(&e.path()))?;
             }
         }
         Ok(())
@@ -176,6 +173,25 @@ impl Store {
     pub fn begin(&self, tenant: &str) -> Result<SnapshotWriter, StoreError> {
         let dir = self.tenant_dir(tenant)?;
         fs::create_dir_all(&dir).map_err(io(&dir))?;
+        // One writer per company at a time; readers need no lock (they only follow LATEST).
+        let lock_path = dir.join(".lock");
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io(&lock_path))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => return Err(StoreError::Busy(tenant.to_owned())),
+            Err(fs::TryLockError::Error(source)) => {
+                return Err(StoreError::Io {
+                    path: lock_path,
+                    source,
+                });
+            }
+        }
+        Store::clean_staging(&dir)?;
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
@@ -194,6 +210,7 @@ impl Store {
             created_unix: now.as_secs(),
             tables: Vec::new(),
             open: Vec::new(),
+            _lock: lock,
         })
     }
 
@@ -234,6 +251,8 @@ pub struct SnapshotWriter {
     /// Tables being written, in the order they were started (batches of several tables may
     /// arrive interleaved, as a sync produces them).
     open: Vec<OpenTable>,
+    /// The company's write lock, held until the writer is gone.
+    _lock: File,
 }
 
 impl SnapshotWriter {
@@ -478,11 +497,16 @@ mod tests {
         let mut w = store.begin("t1").expect("begin");
         w.write("fact_invoice", &batch(3)).expect("write");
         let first = w.commit().expect("commit");
-        // A second sync dies half-way (dropped, or the process is killed before commit).
-        let mut w = store.begin("t1").expect("begin");
-        w.write("fact_invoice", &batch(7)).expect("write");
-        std::mem::forget(w);
-        let store = Store::open(&root).expect("reopen cleans staging");
+        // A second sync dies half-way (killed: the OS releases its lock, its staging stays).
+        let dead = root.join("t1").join(".staging-0000000000000-000000000");
+        fs::create_dir_all(&dead).expect("staging");
+        fs::write(dead.join("fact_invoice.arrows"), b"half").expect("half a table");
+        let store = Store::open(&root).expect("reopen");
+        drop(
+            store
+                .begin("t1")
+                .expect("the next sync cleans what the dead one left"),
+        );
         let snap = store.latest("t1").expect("latest").expect("snapshot");
         assert_eq!(snap.manifest().id, first.id);
         let leftovers = fs::read_dir(root.join("t1"))
@@ -491,6 +515,23 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().starts_with(".staging"))
             .count();
         assert_eq!(leftovers, 0);
+        let _ = fs::remove_dir_all(root);
+    }
+
+    #[test]
+    fn one_writer_per_company_and_readers_are_never_disturbed() {
+        let root = temp();
+        let store = Store::open(&root).expect("open");
+        let mut w = store.begin("t1").expect("begin");
+        w.write("fact_invoice", &batch(3)).expect("write");
+        assert!(matches!(store.begin("t1"), Err(StoreError::Busy(_))));
+        assert!(store.begin("t2").is_ok(), "other companies are not blocked");
+        // A reader opening the store meanwhile does not touch the sync in progress.
+        let reader = Store::open(&root).expect("open");
+        assert!(reader.latest("t1").expect("latest").is_none());
+        w.write("fact_invoice", &batch(2)).expect("still writing");
+        w.commit().expect("commit");
+        assert!(store.begin("t1").is_ok(), "the lock is released");
         let _ = fs::remove_dir_all(root);
     }
 

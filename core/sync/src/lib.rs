@@ -32,6 +32,9 @@ pub enum SyncError {
     /// The store could not be written.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A request task failed unexpectedly.
+    #[error("a request task failed: {0}")]
+    Task(String),
 }
 
 /// Told about progress (a terminal shows bars; logs or nothing elsewhere).
@@ -88,6 +91,8 @@ pub struct Report {
     pub rejected: u64,
     /// Streams skipped.
     pub skipped: Vec<Skipped>,
+    /// Invoices deleted in bexio between being listed and being read in detail.
+    pub vanished: u64,
     /// HTTP requests, 429s, retries, time waited for rate limits.
     pub http: Stats,
     /// Wall time.
@@ -103,21 +108,28 @@ struct InvoiceRef {
 impl InvoiceRef {
     /// The invoices of a list page (ids and whether any payment was received).
     fn read(body: &[u8]) -> Vec<InvoiceRef> {
-        #[derive(serde::Deserialize)]
-        struct Row<'a> {
-            id: i64,
-            #[serde(borrow, default)]
-            total_received_payments: Option<&'a serde_json::value::RawValue>,
-        }
-        serde_json::from_slice::<Vec<Row<'_>>>(body)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|r| InvoiceRef {
-                id: r.id,
+        // Read each record on its own and as leniently as the normalizer does: one odd record
+        // must not hide the others' positions and payments.
+        let rows: Vec<&serde_json::value::RawValue> =
+            serde_json::from_slice(body).unwrap_or_default();
+        rows.into_iter()
+            .filter_map(|raw| {
+                let v: serde_json::Value = serde_json::from_str(raw.get()).ok()?;
+                let id = v["id"]
+                    .as_i64()
+                    .or_else(|| v["id"].as_str().and_then(|s| s.trim().parse().ok()))?;
                 // Any non-zero digit: a payment was received (read as text, never as a float).
-                paid: r
-                    .total_received_payments
-                    .is_some_and(|v| v.get().chars().any(|c| c.is_ascii_digit() && c != '0')),
+                let paid = match &v["total_received_payments"] {
+                    serde_json::Value::String(s) => {
+                        s.chars().any(|c| c.is_ascii_digit() && c != '0')
+                    }
+                    serde_json::Value::Number(n) => n
+                        .to_string()
+                        .chars()
+                        .any(|c| c.is_ascii_digit() && c != '0'),
+                    _ => false,
+                };
+                Some(InvoiceRef { id, paid })
             })
             .collect()
     }
@@ -131,6 +143,7 @@ struct Run<'a> {
     progress: &'a dyn Progress,
     rejected: u64,
     skipped: Vec<Skipped>,
+    vanished: u64,
 }
 
 impl Run<'_> {
@@ -211,9 +224,9 @@ impl Run<'_> {
             let mut answers: Vec<(usize, Result<bexio::client::Answer, ClientError>)> =
                 Vec::with_capacity(chunk.len());
             while let Some(done) = set.join_next().await {
-                if let Ok(a) = done {
-                    answers.push(a);
-                }
+                // A request task that panicked is a bug, not a record to skip.
+                let a = done.map_err(|e| SyncError::Task(e.to_string()))?;
+                answers.push(a);
             }
             answers.sort_by_key(|(i, _)| *i);
             for (i, answer) in answers {
@@ -221,7 +234,8 @@ impl Run<'_> {
                     Ok(a) => {
                         self.feed(resource(chunk[i]), &a.body)?;
                     }
-                    Err(ClientError::NotFound { .. }) => {}
+                    // Deleted between the list and now: counted, and gone from the next sync.
+                    Err(ClientError::NotFound { .. }) => self.vanished += 1,
                     Err(ClientError::Forbidden { message, .. }) => {
                         self.skipped.push(Skipped {
                             stream: name.to_owned(),
@@ -368,6 +382,7 @@ pub async fn sync(
         progress: progress.as_ref(),
         rejected: 0,
         skipped: Vec::new(),
+        vanished: 0,
     };
     let mut invoices = Vec::new();
     for (name, path, paging, resource) in STREAMS {
@@ -401,6 +416,7 @@ pub async fn sync(
         mut writer,
         rejected,
         skipped,
+        vanished,
         ..
     } = run;
     for (table, batch) in normalizer.finish()? {
@@ -417,6 +433,7 @@ pub async fn sync(
             .collect(),
         rejected,
         skipped,
+        vanished,
         http: client.stats(),
         seconds: started.elapsed().as_secs_f64(),
     })

@@ -105,7 +105,8 @@ impl Limiter {
             in_flight: 1,
         });
         w.in_flight = w.in_flight.saturating_sub(1);
-        let resets_at = reset_secs.map(|s| now + Duration::from_secs(s));
+        // No window lasts longer than a minute; a wild header must not overflow the clock.
+        let resets_at = reset_secs.map(|s| now + Duration::from_secs(s.min(3600)));
         // Answers can arrive out of order: within a window only a lower count is news. A reset
         // clearly later than the known one means a new window, whose count replaces the old.
         let new_window = w.remaining == u32::MAX
@@ -136,7 +137,7 @@ impl Limiter {
         });
         w.in_flight = w.in_flight.saturating_sub(1);
         w.remaining = 0;
-        w.resets_at = now + Duration::from_secs(reset_secs.max(1));
+        w.resets_at = now + Duration::from_secs(reset_secs.clamp(1, 3600));
     }
 }
 

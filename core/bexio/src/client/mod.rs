@@ -254,6 +254,12 @@ impl Client {
         let mut throttled = 0u32;
         loop {
             self.wait_for_budget(bucket).await;
+            // Released on every path, also when this future is dropped mid-request.
+            let mut permit = Permit {
+                limiter: &self.limiter,
+                bucket,
+                settled: false,
+            };
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
             let token = self.token.lock().clone();
             let mut req = match method {
@@ -267,7 +273,7 @@ impl Client {
             }
             let problem = match req.send().await {
                 Err(e) => {
-                    self.limiter.lock().release(bucket);
+                    permit.settle(|l| l.release(bucket));
                     if e.is_timeout() {
                         "timed out".to_owned()
                     } else {
@@ -284,7 +290,7 @@ impl Client {
                     if status == 429 {
                         self.counters.throttled.fetch_add(1, Ordering::Relaxed);
                         let wait = header_num(&headers, "retry-after").or(reset).unwrap_or(1);
-                        self.limiter.lock().exhausted(bucket, wait, now);
+                        permit.settle(|l| l.exhausted(bucket, wait, now));
                         throttled += 1;
                         if throttled > self.policy.max_throttled {
                             return Err(ClientError::GaveUp {
@@ -296,9 +302,9 @@ impl Client {
                         continue;
                     }
                     if remaining.is_some() || reset.is_some() {
-                        self.limiter.lock().observe(bucket, remaining, reset, now);
+                        permit.settle(|l| l.observe(bucket, remaining, reset, now));
                     } else {
-                        self.limiter.lock().release(bucket);
+                        permit.settle(|l| l.release(bucket));
                     }
                     match resp.bytes().await {
                         Err(e) => format!("the body broke off: {e}"),
@@ -418,7 +424,8 @@ impl Client {
                         .get(&format!("{path}{sep}limit={limit}&offset={offset}"))
                         .await?;
                     pages += 1;
-                    let n = count_records(&answer.body);
+                    let n = count_records(&answer.body)
+                        .ok_or_else(|| shape_error(path, "a list of records"))?;
                     if !on_page(&answer) {
                         return Ok(pages);
                     }
@@ -442,7 +449,7 @@ impl Client {
                     let page_count = serde_json::from_slice::<serde_json::Value>(&answer.body)
                         .ok()
                         .and_then(|v| v["paging"]["page_count"].as_u64())
-                        .unwrap_or(0);
+                        .ok_or_else(|| shape_error(path, "a 4.0 page with paging.page_count"))?;
                     if !on_page(&answer) || page >= page_count {
                         return Ok(pages);
                     }
@@ -453,8 +460,39 @@ impl Client {
     }
 }
 
+/// A request counted as in flight by the limiter until it is settled (answered, refused, failed)
+/// or dropped.
+struct Permit<'a> {
+    limiter: &'a Mutex<Limiter>,
+    bucket: Bucket,
+    settled: bool,
+}
+
+impl Permit<'_> {
+    fn settle(&mut self, f: impl FnOnce(&mut Limiter)) {
+        f(&mut self.limiter.lock());
+        self.settled = true;
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.limiter.lock().release(self.bucket);
+        }
+    }
+}
+
+fn shape_error(path: &str, expected: &str) -> ClientError {
+    ClientError::Rejected {
+        path: path.to_owned(),
+        status: 200,
+        message: format!("the answer is not {expected}"),
+    }
+}
+
 /// Records in a list body (an array, or a 4.0 envelope's `data`).
-fn count_records(body: &[u8]) -> usize {
+fn count_records(body: &[u8]) -> Option<usize> {
     #[derive(serde::Deserialize)]
     #[serde(untagged)]
     enum Page {
@@ -462,7 +500,7 @@ fn count_records(body: &[u8]) -> usize {
         Envelope { data: Vec<serde::de::IgnoredAny> },
     }
     match serde_json::from_slice::<Page>(body) {
-        Ok(Page::List(v)) | Ok(Page::Envelope { data: v }) => v.len(),
-        Err(_) => 0,
+        Ok(Page::List(v)) | Ok(Page::Envelope { data: v }) => Some(v.len()),
+        Err(_) => None,
     }
 }

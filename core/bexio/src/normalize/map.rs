@@ -50,7 +50,10 @@ fn micros(v: Option<i64>) -> Cell {
 
 fn chf(amount: Decimal, rate: Option<Decimal>) -> Cell {
     rate.map_or(Cell::Null, |r| {
-        Cell::Dec((amount * r).round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero))
+        // An amount too large to convert stays unconverted rather than overflowing.
+        amount.checked_mul(r).map_or(Cell::Null, |v| {
+            Cell::Dec(v.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero))
+        })
     })
 }
 
@@ -159,7 +162,14 @@ pub fn record(
                 let day = r.req_date("exchange_rate_date")?;
                 let factor = match r.dec("factor_nr_to_ratio")? {
                     Some(f) => f,
-                    None => r.req_dec("factor_nr")? / r.dec("ratio")?.unwrap_or(Decimal::ONE),
+                    None => r
+                        .req_dec("factor_nr")?
+                        .checked_div(r.dec("ratio")?.unwrap_or(Decimal::ONE))
+                        .ok_or_else(|| FieldError {
+                            field: "ratio".into(),
+                            expected: "a non-zero ratio",
+                            found: "0".into(),
+                        })?,
                 };
                 ctx.rates.insert((code.clone(), day), factor);
             }
@@ -402,7 +412,10 @@ fn invoice(ctx: &mut Context, t: &str, r: &Rec<'_>) -> Result<Vec<Cell>, FieldEr
     // Derivable when a drifting answer leaves it out.
     let open = match r.dec("total_remaining_payments")? {
         Some(v) => v,
-        None => (total - paid).max(Decimal::ZERO),
+        None => total
+            .checked_sub(paid)
+            .unwrap_or(Decimal::ZERO)
+            .max(Decimal::ZERO),
     };
     Ok(vec![
         key(t, id).into(),
@@ -671,7 +684,14 @@ fn journal(ctx: &mut Context, t: &str, r: &Rec<'_>) -> Result<Vec<Cell>, FieldEr
     // bexio states the CHF value; derive it only when an answer leaves it out.
     let chf_amount = match r.dec("base_currency_amount")? {
         Some(v) => v,
-        None => (amount * factor).round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero),
+        None => amount
+            .checked_mul(factor)
+            .ok_or_else(|| FieldError {
+                field: "amount".into(),
+                expected: "an amount that fits",
+                found: amount.to_string(),
+            })?
+            .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero),
     };
     Ok(vec![
         key(t, id).into(),
@@ -749,7 +769,13 @@ fn expense(ctx: &mut Context, t: &str, r: &Rec<'_>) -> Result<Vec<Cell>, FieldEr
     };
     let net = match r.dec("net")? {
         Some(n) => n,
-        None => gross - r.req_dec("tax_man")?,
+        None => gross
+            .checked_sub(r.req_dec("tax_man")?)
+            .ok_or_else(|| FieldError {
+                field: "tax_man".into(),
+                expected: "an amount that fits",
+                found: gross.to_string(),
+            })?,
     };
     let rate = ctx.rate(&currency, day);
     Ok(vec![

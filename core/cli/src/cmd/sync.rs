@@ -47,43 +47,61 @@ pub async fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     };
 
     let mut set = tokio::task::JoinSet::new();
+    let mut names = std::collections::HashMap::new();
     for t in tenants {
+        let t_name = t.name.clone();
         let Some(token) = secrets.token(&t.name) else {
             let error = format!(
                 "no token stored for {0}: run `bexio-bi auth token --tenant {0}`",
                 t.name
             );
-            set.spawn(async move {
-                Outcome::Failed {
-                    tenant: t.name,
-                    error,
-                }
-            });
+            names.insert(
+                set.spawn(async move {
+                    Outcome::Failed {
+                        tenant: t.name,
+                        error,
+                    }
+                })
+                .id(),
+                t_name.clone(),
+            );
             continue;
         };
         let (store, progress) = (store.clone(), Arc::clone(&progress));
-        set.spawn(async move {
-            let client = match Client::new(&t.base_url, &t.name, &token, RetryPolicy::default()) {
-                Ok(c) => c,
-                Err(e) => {
-                    return Outcome::Failed {
+        names.insert(
+            set.spawn(async move {
+                let client = match Client::new(&t.base_url, &t.name, &token, RetryPolicy::default())
+                {
+                    Ok(c) => c,
+                    Err(e) => {
+                        return Outcome::Failed {
+                            tenant: t.name,
+                            error: e.to_string(),
+                        };
+                    }
+                };
+                match bexio_bi_sync::sync(&t.name, &client, &store, options, progress).await {
+                    Ok(report) => Outcome::Synced(report),
+                    Err(e) => Outcome::Failed {
                         tenant: t.name,
                         error: e.to_string(),
-                    };
+                    },
                 }
-            };
-            match bexio_bi_sync::sync(&t.name, &client, &store, options, progress).await {
-                Ok(report) => Outcome::Synced(report),
-                Err(e) => Outcome::Failed {
-                    tenant: t.name,
-                    error: e.to_string(),
-                },
-            }
-        });
+            })
+            .id(),
+            t_name,
+        );
     }
     let mut outcomes = Vec::new();
-    while let Some(done) = set.join_next().await {
-        outcomes.push(done?);
+    // A company whose task failed is reported like any other failure; the others go on.
+    while let Some(done) = set.join_next_with_id().await {
+        outcomes.push(match done {
+            Ok((_, outcome)) => outcome,
+            Err(e) => Outcome::Failed {
+                tenant: names.get(&e.id()).cloned().unwrap_or_default(),
+                error: format!("the sync task failed: {e}"),
+            },
+        });
     }
     outcomes.sort_by(|a, b| name(a).cmp(name(b)));
     if args.json {
