@@ -330,6 +330,7 @@ pub fn record(
 fn remember_currency(ctx: &mut Context, r: &Rec<'_>) -> Result<(), FieldError> {
     let currency = currency(ctx, r)?;
     let id = r.req_int("id")?;
+    ctx.known_invoices.insert(id);
     if currency == "CHF" {
         ctx.invoice_currency.remove(&id);
     } else {
@@ -522,6 +523,13 @@ fn payment(
     let amount = r.req_dec("value")?;
     // The payment's currency is its invoice's; the client passes invoices before payments.
     let invoice = r.int("kb_invoice_id")?.unwrap_or(invoice_id);
+    if !ctx.known_invoices.contains(&invoice) {
+        return Err(FieldError {
+            field: "kb_invoice_id".into(),
+            expected: "an invoice read before its payments",
+            found: invoice.to_string(),
+        });
+    }
     let currency = ctx
         .invoice_currency
         .get(&invoice)

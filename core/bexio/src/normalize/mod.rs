@@ -235,6 +235,8 @@ pub struct Context {
     pub rates: BTreeMap<(String, NaiveDate), Decimal>,
     /// Invoices not in CHF: id → currency code (their payments are in it).
     pub invoice_currency: HashMap<i64, String>,
+    /// Every invoice read so far (a payment of another one cannot be placed).
+    pub known_invoices: std::collections::HashSet<i64>,
     /// Project state id → name.
     pub project_states: HashMap<i64, String>,
     /// Project type id → name.
@@ -252,6 +254,10 @@ pub struct Context {
 impl Context {
     /// Widens the span of days the facts cover.
     pub fn saw_day(&mut self, day: NaiveDate) {
+        // A wild date (year 1 or 9999) must not blow the calendar up to millions of days.
+        if !(1900..=2100).contains(&day.year()) {
+            return;
+        }
         self.days = Some(match self.days {
             None => (day, day),
             Some((a, b)) => (a.min(day), b.max(day)),
