@@ -214,40 +214,44 @@ impl Run<'_> {
     ) -> Result<(), SyncError> {
         self.progress
             .start(self.tenant, name, Some(ids.len() as u64));
-        for chunk in ids.chunks(concurrency.max(1)) {
-            let mut set = tokio::task::JoinSet::new();
-            for (i, id) in chunk.iter().enumerate() {
+        // A sliding window: as soon as one request is answered, the next one goes out, so a
+        // slow answer never holds the others back. Dropping the set (on an error) cancels the
+        // rest.
+        let mut set = tokio::task::JoinSet::new();
+        let mut next = ids.iter();
+        let spawn =
+            |set: &mut tokio::task::JoinSet<(i64, Result<bexio::client::Answer, ClientError>)>,
+             id: i64| {
                 let client = self.client.clone();
-                let p = path(*id);
-                set.spawn(async move { (i, client.get(&p).await) });
+                let p = path(id);
+                set.spawn(async move { (id, client.get(&p).await) });
+            };
+        for id in next.by_ref().take(concurrency.max(1)) {
+            spawn(&mut set, *id);
+        }
+        while let Some(done) = set.join_next().await {
+            // A request task that panicked is a bug, not a record to skip.
+            let (id, answer) = done.map_err(|e| SyncError::Task(e.to_string()))?;
+            if let Some(n) = next.next() {
+                spawn(&mut set, *n);
             }
-            let mut answers: Vec<(usize, Result<bexio::client::Answer, ClientError>)> =
-                Vec::with_capacity(chunk.len());
-            while let Some(done) = set.join_next().await {
-                // A request task that panicked is a bug, not a record to skip.
-                let a = done.map_err(|e| SyncError::Task(e.to_string()))?;
-                answers.push(a);
-            }
-            answers.sort_by_key(|(i, _)| *i);
-            for (i, answer) in answers {
-                match answer {
-                    Ok(a) => {
-                        self.feed(resource(chunk[i]), &a.body)?;
-                    }
-                    // Deleted between the list and now: counted, and gone from the next sync.
-                    Err(ClientError::NotFound { .. }) => self.vanished += 1,
-                    Err(ClientError::Forbidden { message, .. }) => {
-                        self.skipped.push(Skipped {
-                            stream: name.to_owned(),
-                            reason: message,
-                        });
-                        self.progress.finish(self.tenant, name);
-                        return Ok(());
-                    }
-                    Err(e) => return Err(e.into()),
+            match answer {
+                Ok(a) => {
+                    self.feed(resource(id), &a.body)?;
                 }
+                // Deleted between the list and now: counted, and gone from the next sync.
+                Err(ClientError::NotFound { .. }) => self.vanished += 1,
+                Err(ClientError::Forbidden { message, .. }) => {
+                    self.skipped.push(Skipped {
+                        stream: name.to_owned(),
+                        reason: message,
+                    });
+                    self.progress.finish(self.tenant, name);
+                    return Ok(());
+                }
+                Err(e) => return Err(e.into()),
             }
-            self.progress.advance(self.tenant, name, chunk.len() as u64);
+            self.progress.advance(self.tenant, name, 1);
         }
         self.progress.finish(self.tenant, name);
         Ok(())

@@ -25,6 +25,9 @@ pub struct Args {
     pub json: bool,
 }
 
+/// Companies synced at the same time.
+const COMPANIES_AT_ONCE: usize = 8;
+
 /// The outcome of one company.
 #[derive(Debug, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
@@ -42,6 +45,9 @@ pub async fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     let tenants = config.select(&args.tenants)?;
     let store = Store::open(home.join("data"))?;
     let progress = crate::progress::Bars::for_terminal(quiet || args.json);
+    // Each company has its own bexio rate limits, so several run side by side; a bound keeps
+    // memory and sockets in check for fiduciaries with many companies.
+    let slots = Arc::new(tokio::sync::Semaphore::new(COMPANIES_AT_ONCE));
     let options = Options {
         concurrency: config.sync.concurrency,
     };
@@ -67,9 +73,11 @@ pub async fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
             );
             continue;
         };
-        let (store, progress) = (store.clone(), Arc::clone(&progress));
+        let (store, progress, slots) = (store.clone(), Arc::clone(&progress), Arc::clone(&slots));
         names.insert(
             set.spawn(async move {
+                // A fiduciary's dozens of companies share the machine: a few sync at a time.
+                let _slot = slots.acquire_owned().await;
                 let client = match Client::new(&t.base_url, &t.name, &token, RetryPolicy::default())
                 {
                     Ok(c) => c,
