@@ -114,6 +114,8 @@ pub struct TableBuilder {
     table: &'static Table,
     cols: Vec<Col>,
     rows: usize,
+    /// Bytes of text held (raw JSON of rejects can be large).
+    text_bytes: usize,
     /// Unscaled decimals of the row being checked, reused.
     scratch: Vec<i128>,
 }
@@ -146,6 +148,7 @@ impl TableBuilder {
             table,
             cols,
             rows: 0,
+            text_bytes: 0,
             scratch: Vec::new(),
         }
     }
@@ -158,6 +161,11 @@ impl TableBuilder {
     /// Rows waiting to be flushed.
     pub fn len(&self) -> usize {
         self.rows
+    }
+
+    /// Bytes of text waiting to be flushed.
+    pub fn text_bytes(&self) -> usize {
+        self.text_bytes
     }
 
     /// Whether no rows are waiting.
@@ -213,7 +221,10 @@ impl TableBuilder {
         let mut decimals = self.scratch.iter();
         for (col, cell) in self.cols.iter_mut().zip(row) {
             match (col, cell) {
-                (Col::Text(b), Cell::Text(s)) => b.append_value(s),
+                (Col::Text(b), Cell::Text(s)) => {
+                    self.text_bytes += s.len();
+                    b.append_value(s)
+                }
                 (Col::Int(b), Cell::Int(v)) => b.append_value(*v),
                 (Col::Bool(b), Cell::Bool(v)) => b.append_value(*v),
                 (Col::Date(b), Cell::Date(d)) => b.append_value(epoch_days(*d)),
@@ -249,6 +260,7 @@ impl TableBuilder {
             })
             .collect();
         self.rows = 0;
+        self.text_bytes = 0;
         RecordBatch::try_new(self.table.schema(), arrays)
     }
 }

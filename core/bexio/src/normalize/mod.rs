@@ -32,6 +32,9 @@ use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
 pub use builder::{Cell, RowError, TableBuilder};
+
+/// A batch is also cut when its text reaches this size (rejects carry whole raw records).
+const MAX_BATCH_TEXT: usize = 32 << 20;
 pub use fields::{FieldError, Raw, Rec, parse_moment};
 
 enum PageError {
@@ -366,7 +369,7 @@ impl Normalizer {
                         let b = self.builder(table);
                         let _ = b.push(row);
                         // Cut as soon as a batch is full: batches never exceed `batch_rows`.
-                        if b.len() >= batch_rows {
+                        if b.len() >= batch_rows || b.text_bytes() >= MAX_BATCH_TEXT {
                             let batch = b.finish().map_err(|source| DecodeError::Arrow {
                                 table: table.name,
                                 source,
@@ -412,13 +415,15 @@ impl Normalizer {
             .map_err(|e| DecodeError::Shape {
                 route: resource.route(),
                 found: e.to_string(),
-            })
+            })?;
+        // Rejects carry whole raw records: cut by size too, right away.
+        self.cut()
     }
 
     /// Moves full batches to the ready list.
     fn cut(&mut self) -> Result<(), DecodeError> {
         for (name, b) in &mut self.tables {
-            if b.len() >= self.batch_rows {
+            if b.len() >= self.batch_rows || b.text_bytes() >= MAX_BATCH_TEXT {
                 let batch = b.finish().map_err(|source| DecodeError::Arrow {
                     table: name,
                     source,
