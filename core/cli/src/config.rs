@@ -261,12 +261,31 @@ impl Secrets {
         }
     }
 
-    /// Writes the secrets atomically, readable by the owner only.
-    pub fn save(&self, home: &Path) -> anyhow::Result<()> {
+    /// Changes the secrets under a lock: read, change, write. Two commands storing tokens at the
+    /// same time (or a sync rotating a refresh token) cannot undo each other.
+    pub fn update(home: &Path, change: impl FnOnce(&mut Secrets)) -> anyhow::Result<()> {
+        std::fs::create_dir_all(home)
+            .with_context(|| format!("cannot create {}", home.display()))?;
+        let lock_path = home.join(".secrets.lock");
+        let lock = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .with_context(|| format!("cannot open {}", lock_path.display()))?;
+        lock.lock()
+            .with_context(|| format!("cannot lock {}", lock_path.display()))?;
+        let mut secrets = Secrets::load(home)?;
+        change(&mut secrets);
+        secrets.save(home)
+    }
+
+    /// Writes the secrets atomically, readable by the owner only (callers hold the lock).
+    fn save(&self, home: &Path) -> anyhow::Result<()> {
         std::fs::create_dir_all(home)
             .with_context(|| format!("cannot create {}", home.display()))?;
         let path = Secrets::path(home);
-        let tmp = home.join(".secrets.toml.tmp");
+        let tmp = home.join(format!(".secrets.toml.{}.tmp", std::process::id()));
         let text = toml::to_string(self)?;
         {
             use std::io::Write;

@@ -75,9 +75,9 @@ async fn token(args: TokenArgs) -> anyhow::Result<()> {
             )
         })?;
     }
-    let mut secrets = Secrets::load(&home)?;
-    secrets.tokens.insert(tenant.name.clone(), token);
-    secrets.save(&home)?;
+    Secrets::update(&home, |secrets| {
+        secrets.tokens.insert(tenant.name.clone(), token);
+    })?;
     println!(
         "Stored the token of {} (never in config.toml; in secrets.toml, readable by you only).",
         tenant.name
