@@ -148,47 +148,7 @@ impl Writable for Article {
         }
     }
     fn blank(id: u64, _: Stamp) -> Self {
-        Article {
-            id,
-            user_id: 1,
-            article_type_id: 1,
-            contact_id: None,
-            deliverer_code: Some(String::new()),
-            deliverer_name: Some(String::new()),
-            deliverer_description: Some(String::new()),
-            intern_code: String::new(),
-            intern_name: String::new(),
-            intern_description: Some(String::new()),
-            purchase_price: None,
-            sale_price: None,
-            purchase_total: None,
-            sale_total: None,
-            currency_id: Some(1),
-            tax_income_id: None,
-            tax_id: None,
-            tax_expense_id: None,
-            unit_id: None,
-            is_stock: false,
-            stock_id: None,
-            stock_place_id: None,
-            stock_nr: 0,
-            stock_min_nr: 0,
-            stock_reserved_nr: 0,
-            stock_available_nr: 0,
-            stock_picked_nr: 0,
-            stock_disposed_nr: 0,
-            stock_ordered_nr: 0,
-            width: None,
-            height: None,
-            weight: None,
-            volume: None,
-            html_text: Some(String::new()),
-            remarks: Some(String::new()),
-            delivery_price: None,
-            article_group_id: None,
-            account_id: None,
-            expense_account_id: None,
-        }
+        Article::new(id)
     }
 }
 

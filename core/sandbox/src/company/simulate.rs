@@ -528,9 +528,7 @@ fn setup(c: &mut Company, lang: Lang, start: NaiveDate) {
         let purchase = a.purchase_price.map(d);
         c.articles.insert(Article {
             id,
-            user_id: 1,
             article_type_id: a.kind.bexio_article_type_id(),
-            contact_id: None,
             deliverer_code: Some(if product {
                 format!("D-{}", a.code)
             } else {
@@ -541,7 +539,6 @@ fn setup(c: &mut Company, lang: Lang, start: NaiveDate) {
             } else {
                 String::new()
             }),
-            deliverer_description: Some(String::new()),
             intern_code: a.code.into(),
             intern_name: a.name.into(),
             intern_description: Some(a.description.into()),
@@ -563,21 +560,9 @@ fn setup(c: &mut Company, lang: Lang, start: NaiveDate) {
                 0
             },
             stock_min_nr: if product { 2 } else { 0 },
-            stock_reserved_nr: 0,
-            stock_available_nr: 0,
-            stock_picked_nr: 0,
-            stock_disposed_nr: 0,
-            stock_ordered_nr: 0,
-            width: None,
-            height: None,
-            weight: None,
-            volume: None,
-            html_text: Some(String::new()),
-            remarks: Some(String::new()),
-            delivery_price: None,
-            article_group_id: None,
             account_id: Some(account_id(if product { "3200" } else { "3400" })),
             expense_account_id: product.then(|| account_id("4200")),
+            ..Article::new(id)
         });
     }
     for a in c.articles.iter_mut() {
