@@ -1,14 +1,17 @@
 //! `config.toml` in `BEXIO_BI_HOME`: the companies to sync and how. Tokens are not in it: they
-//! live in `secrets.toml` beside it (readable by the owner only).
+//! live in `secrets.toml` beside it (readable by the owner only), each company's either a
+//! Personal Access Token or an OAuth sign-in (refresh and access token, renewed by every sync).
 //!
 //! Precedence: defaults < file < environment. `BEXIO_BI_CONCURRENCY` overrides
-//! `[sync] concurrency`; `BEXIO_BI_TENANT_<NAME>_BASE_URL` and `BEXIO_BI_TENANT_<NAME>_TOKEN`
-//! override one company's URL and token (`<NAME>` upper-cased, `-` as `_`), for scripts and CI.
+//! `[sync] concurrency`; `BEXIO_BI_TENANT_<NAME>_BASE_URL`, `_CLIENT_ID`, `_ISSUER`,
+//! `_REDIRECT_PORT`, `_TOKEN` and `_CLIENT_SECRET` override one company's settings and secrets
+//! (`<NAME>` upper-cased, `-` as `_`), for scripts and CI.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use bexio::client::oauth::{BEXIO_ISSUER, Tokens};
 use serde::{Deserialize, Serialize};
 
 use crate::cmd::UsageError;
@@ -39,10 +42,41 @@ pub struct Tenant {
     /// How it authenticates.
     #[serde(default)]
     pub auth: AuthKind,
+    /// OAuth: the client id of your bexio app (developer.bexio.com).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// OAuth: the realm; bexio's by default, a sandbox's own under its `base_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// OAuth: the port of the local callback `http://127.0.0.1:<port>/callback` (default: a free
+    /// one), for apps whose redirect URIs are registered exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_port: Option<u16>,
+    /// Only read to refuse it with a helpful message: secrets are never kept here in clear.
+    #[serde(default, skip_serializing)]
+    client_secret: Option<serde::de::IgnoredAny>,
 }
 
 fn default_base() -> String {
     BEXIO_API.to_owned()
+}
+
+impl Tenant {
+    /// The OAuth realm: as configured, else a local sandbox's own, else bexio's.
+    pub fn issuer(&self) -> String {
+        if let Some(i) = &self.issuer {
+            return i.trim_end_matches('/').to_owned();
+        }
+        let local = reqwest::Url::parse(&self.base_url).is_ok_and(|u| {
+            u.scheme() == "http"
+                && matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"))
+        });
+        if local {
+            format!("{}/realms/bexio", self.base_url.trim_end_matches('/'))
+        } else {
+            BEXIO_ISSUER.to_owned()
+        }
+    }
 }
 
 /// `[sync]`.
@@ -79,9 +113,12 @@ pub struct Config {
 }
 
 /// The example `bexio-bi init` writes.
-pub const EXAMPLE: &str = r#"# bexio-bi configuration. Tokens are not kept here: store them with
+pub const EXAMPLE: &str = r#"# bexio-bi configuration. Tokens are not kept here: store a Personal Access Token with
 #   bexio-bi auth token --tenant <name>
-# Environment overrides: BEXIO_BI_CONCURRENCY, BEXIO_BI_TENANT_<NAME>_BASE_URL, BEXIO_BI_TENANT_<NAME>_TOKEN.
+# or sign in with OAuth in the browser (auth = "oauth" below) with
+#   bexio-bi auth login --tenant <name>
+# Environment overrides: BEXIO_BI_CONCURRENCY and, per company, BEXIO_BI_TENANT_<NAME>_BASE_URL,
+# _CLIENT_ID, _ISSUER, _REDIRECT_PORT, _TOKEN and _CLIENT_SECRET.
 
 [sync]
 # Detail requests in flight per company (bexio allows about 1000 requests a minute per company).
@@ -92,6 +129,16 @@ concurrency = 4
 name = "my-company"
 # base_url = "https://api.bexio.com"   # the default; a sandbox URL works too
 auth = "pat"                           # "pat" (Personal Access Token) or "oauth"
+
+# A company you sign in to with OAuth (`bexio-bi auth login --tenant other-company`).
+# [[tenant]]
+# name = "other-company"
+# auth = "oauth"
+# client_id = "…"                      # your app's, from developer.bexio.com
+# issuer = "https://auth.bexio.com/realms/bexio"   # the default
+# redirect_port = 53682                # if your app registers http://127.0.0.1:53682/callback exactly
+# The app's client secret, if it has one, never goes here: give it to `auth login` as
+# BEXIO_BI_TENANT_OTHER_COMPANY_CLIENT_SECRET and it is kept in secrets.toml.
 "#;
 
 /// HTTPS, or plain HTTP only to this machine (a sandbox): tokens never travel in clear.
@@ -140,9 +187,27 @@ impl Config {
                 .map_err(|_| UsageError(format!("BEXIO_BI_CONCURRENCY={c:?} is not a number")))?;
         }
         for t in &mut config.tenants {
-            if let Ok(url) = std::env::var(format!("BEXIO_BI_TENANT_{}_BASE_URL", env_key(&t.name)))
-            {
+            let var = |what: &str| {
+                std::env::var(format!("BEXIO_BI_TENANT_{}_{what}", env_key(&t.name)))
+                    .ok()
+                    .filter(|v| !v.is_empty())
+            };
+            if let Some(url) = var("BASE_URL") {
                 t.base_url = url;
+            }
+            if let Some(id) = var("CLIENT_ID") {
+                t.client_id = Some(id);
+            }
+            if let Some(issuer) = var("ISSUER") {
+                t.issuer = Some(issuer);
+            }
+            if let Some(port) = var("REDIRECT_PORT") {
+                t.redirect_port = Some(port.parse().map_err(|_| {
+                    UsageError(format!(
+                        "BEXIO_BI_TENANT_{}_REDIRECT_PORT={port:?} is not a port",
+                        env_key(&t.name)
+                    ))
+                })?);
             }
         }
         // Checked after the overrides, so that the environment cannot bypass the checks.
@@ -178,6 +243,37 @@ impl Config {
                     "tenant {:?}: base_url must be https (or a local sandbox on http://127.0.0.1)",
                     t.name
                 );
+            }
+            if t.client_secret.is_some() {
+                bail!(
+                    "tenant {:?}: client_secret does not belong in config.toml (it would lie there in clear); give it to `bexio-bi auth login` as BEXIO_BI_TENANT_{}_CLIENT_SECRET and it is kept in secrets.toml",
+                    t.name,
+                    env_key(&t.name)
+                );
+            }
+            match t.auth {
+                AuthKind::Oauth => {
+                    if t.client_id.as_deref().is_none_or(|c| c.trim().is_empty()) {
+                        bail!(
+                            "tenant {:?}: auth = \"oauth\" needs client_id, the id of your bexio app (developer.bexio.com; a local sandbox's is \"bexio-bi-cli\")",
+                            t.name
+                        );
+                    }
+                    if !safe_url(&t.issuer()) {
+                        bail!(
+                            "tenant {:?}: issuer must be https (or a local sandbox on http://127.0.0.1)",
+                            t.name
+                        );
+                    }
+                }
+                AuthKind::Pat => {
+                    if t.client_id.is_some() || t.issuer.is_some() || t.redirect_port.is_some() {
+                        bail!(
+                            "tenant {:?}: client_id, issuer and redirect_port are for auth = \"oauth\"",
+                            t.name
+                        );
+                    }
+                }
             }
         }
         if self.sync.concurrency == 0 || self.sync.concurrency > 32 {
@@ -218,13 +314,113 @@ impl Config {
     }
 }
 
-/// `secrets.toml`: tokens by tenant name, readable by the owner only.
+/// `secrets.toml`: credentials by tenant name, readable by the owner only.
+///
+/// ```toml
+/// [tokens]
+/// meier-it = "eyJ…"               # a Personal Access Token
+///
+/// [tokens.gerber-it]              # an OAuth sign-in, renewed by every sync
+/// refresh_token = "eyJ…"
+/// access_token = "eyJ…"
+/// access_expires_unix = 1767225600
+/// ```
 #[derive(Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Secrets {
-    /// Tokens.
+    /// Credentials.
     #[serde(default)]
-    pub tokens: BTreeMap<String, String>,
+    pub tokens: BTreeMap<String, Credential>,
+}
+
+/// How one company signs in.
+#[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum Credential {
+    /// A Personal Access Token (`bexio-bi auth token`).
+    Pat(String),
+    /// An OAuth sign-in (`bexio-bi auth login`).
+    OAuth(OAuthCredential),
+}
+
+/// The tokens of an OAuth sign-in (see [`Tokens`]), and the app's secret if it has one.
+#[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthCredential {
+    /// Renews the access token; rotated by bexio on every use.
+    pub refresh_token: String,
+    /// The bearer token for the API.
+    pub access_token: String,
+    /// When to stop using `access_token` (Unix seconds).
+    pub access_expires_unix: i64,
+    /// The scopes granted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The client secret of a confidential app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Tokens never reach logs or error messages.
+        match self {
+            Credential::Pat(_) => f.write_str("Pat(..)"),
+            Credential::OAuth(c) => c.fmt(f),
+        }
+    }
+}
+
+impl std::fmt::Debug for OAuthCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthCredential")
+            .field("access_expires_unix", &self.access_expires_unix)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OAuthCredential {
+    /// The tokens, for the client.
+    pub fn tokens(&self) -> Tokens {
+        Tokens {
+            access_token: self.access_token.clone(),
+            refresh_token: self.refresh_token.clone(),
+            access_expires_unix: self.access_expires_unix,
+            scope: self.scope.clone(),
+        }
+    }
+
+    /// Renewed tokens, keeping the client secret.
+    pub fn renewed(&self, tokens: &Tokens) -> OAuthCredential {
+        OAuthCredential {
+            refresh_token: tokens.refresh_token.clone(),
+            access_token: tokens.access_token.clone(),
+            access_expires_unix: tokens.access_expires_unix,
+            scope: tokens.scope.clone(),
+            client_secret: self.client_secret.clone(),
+        }
+    }
+}
+
+/// The lock on `secrets.toml` (released on drop): whoever holds it may read and write it.
+pub struct SecretsLock {
+    home: PathBuf,
+    _file: std::fs::File,
+}
+
+impl SecretsLock {
+    /// The secrets as they are now.
+    pub fn load(&self) -> anyhow::Result<Secrets> {
+        Secrets::load(&self.home)
+    }
+
+    /// Read, change, write.
+    pub fn update(&self, change: impl FnOnce(&mut Secrets)) -> anyhow::Result<()> {
+        let mut secrets = Secrets::load(&self.home)?;
+        change(&mut secrets);
+        secrets.save(&self.home)
+    }
 }
 
 impl std::fmt::Debug for Secrets {
@@ -264,20 +460,26 @@ impl Secrets {
     /// Changes the secrets under a lock: read, change, write. Two commands storing tokens at the
     /// same time (or a sync rotating a refresh token) cannot undo each other.
     pub fn update(home: &Path, change: impl FnOnce(&mut Secrets)) -> anyhow::Result<()> {
+        Secrets::lock(home)?.update(change)
+    }
+
+    /// Takes the lock (waiting for other processes), e.g. across an OAuth refresh.
+    pub fn lock(home: &Path) -> anyhow::Result<SecretsLock> {
         std::fs::create_dir_all(home)
             .with_context(|| format!("cannot create {}", home.display()))?;
         let lock_path = home.join(".secrets.lock");
-        let lock = std::fs::File::options()
+        let file = std::fs::File::options()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&lock_path)
             .with_context(|| format!("cannot open {}", lock_path.display()))?;
-        lock.lock()
+        file.lock()
             .with_context(|| format!("cannot lock {}", lock_path.display()))?;
-        let mut secrets = Secrets::load(home)?;
-        change(&mut secrets);
-        secrets.save(home)
+        Ok(SecretsLock {
+            home: home.to_owned(),
+            _file: file,
+        })
     }
 
     /// Writes the secrets atomically, readable by the owner only (callers hold the lock).
@@ -306,13 +508,30 @@ impl Secrets {
         Ok(())
     }
 
-    /// The token of a company: the environment first, then the file.
-    pub fn token(&self, tenant: &str) -> Option<String> {
+    /// The credential of a company: a token in the environment first (used as it is), then the
+    /// file.
+    pub fn credential(&self, tenant: &str) -> Option<Credential> {
         std::env::var(format!("BEXIO_BI_TENANT_{}_TOKEN", env_key(tenant)))
             .ok()
             .filter(|t| !t.is_empty())
+            .map(Credential::Pat)
             .or_else(|| self.tokens.get(tenant).cloned())
     }
+
+    /// The client secret of a company's OAuth app: the environment first, then the file.
+    pub fn client_secret(&self, tenant: &str) -> Option<String> {
+        client_secret_env(tenant).or_else(|| match self.tokens.get(tenant) {
+            Some(Credential::OAuth(c)) => c.client_secret.clone(),
+            _ => None,
+        })
+    }
+}
+
+/// `BEXIO_BI_TENANT_<NAME>_CLIENT_SECRET`.
+pub fn client_secret_env(tenant: &str) -> Option<String> {
+    std::env::var(format!("BEXIO_BI_TENANT_{}_CLIENT_SECRET", env_key(tenant)))
+        .ok()
+        .filter(|s| !s.is_empty())
 }
 
 #[cfg(test)]
@@ -350,6 +569,41 @@ mod tests {
                 .expect("parses");
         assert!(c.validate().is_ok());
     }
+
+    #[test]
+    fn oauth_tenants_need_an_app_and_keep_its_secret_out() {
+        let check = |text: &str| {
+            toml::from_str::<Config>(text)
+                .map_err(|e| e.to_string())
+                .and_then(|c| c.validate().map(|()| c).map_err(|e| e.to_string()))
+        };
+        let e = check("[[tenant]]\nname = \"a\"\nauth = \"oauth\"\n").expect_err("no client_id");
+        assert!(e.contains("client_id"), "{e}");
+        let e = check(
+            "[[tenant]]\nname = \"a-b\"\nauth = \"oauth\"\nclient_id = \"x\"\nclient_secret = \"s3cret\"\n",
+        )
+        .expect_err("secret in clear");
+        assert!(
+            e.contains("BEXIO_BI_TENANT_A_B_CLIENT_SECRET") && !e.contains("s3cret"),
+            "{e}"
+        );
+        let e =
+            check("[[tenant]]\nname = \"a\"\nclient_id = \"x\"\n").expect_err("pat + client_id");
+        assert!(e.contains("oauth"), "{e}");
+        let e = check(
+            "[[tenant]]\nname = \"a\"\nauth = \"oauth\"\nclient_id = \"x\"\nissuer = \"http://evil.example/realms/bexio\"\n",
+        )
+        .expect_err("issuer in clear");
+        assert!(e.contains("issuer"), "{e}");
+        let c = check("[[tenant]]\nname = \"a\"\nauth = \"oauth\"\nclient_id = \"x\"\nredirect_port = 53682\n")
+            .expect("bexio");
+        assert_eq!(c.tenants[0].issuer(), BEXIO_ISSUER);
+        let c = check(
+            "[[tenant]]\nname = \"a\"\nauth = \"oauth\"\nclient_id = \"bexio-bi-cli\"\nbase_url = \"http://127.0.0.1:4000/\"\n",
+        )
+        .expect("sandbox");
+        assert_eq!(c.tenants[0].issuer(), "http://127.0.0.1:4000/realms/bexio");
+    }
 }
 
 #[cfg(test)]
@@ -367,10 +621,72 @@ mod secrets_tests {
         .expect("write");
         let e = Secrets::load(&home).expect_err("damaged").to_string();
         assert!(!e.contains("eyJsecret") && e.contains("line"), "{e}");
-        let s = Secrets {
-            tokens: [("alpha".to_owned(), "eyJsecret".to_owned())].into(),
+        let oauth = OAuthCredential {
+            refresh_token: "eyJrefresh".into(),
+            access_token: "eyJaccess".into(),
+            access_expires_unix: 1,
+            scope: None,
+            client_secret: Some("app-secret".into()),
         };
-        assert!(!format!("{s:?}").contains("eyJsecret"));
+        let s = Secrets {
+            tokens: [
+                ("alpha".to_owned(), Credential::Pat("eyJsecret".to_owned())),
+                ("beta".to_owned(), Credential::OAuth(oauth.clone())),
+            ]
+            .into(),
+        };
+        for shown in [format!("{s:?}"), format!("{:?}", s.tokens["beta"])] {
+            assert!(
+                !shown.contains("eyJ") && !shown.contains("app-secret"),
+                "{shown}"
+            );
+        }
+        let _ = std::fs::remove_dir_all(home);
+    }
+
+    #[test]
+    fn pats_and_oauth_sign_ins_share_the_file_and_old_files_still_read() {
+        let home =
+            std::env::temp_dir().join(format!("bexio-bi-secrets-mixed-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&home);
+        std::fs::create_dir_all(&home).expect("dir");
+        // A file from before OAuth: a plain map of PATs.
+        std::fs::write(home.join("secrets.toml"), "[tokens]\nalpha = \"eyJpat\"\n").expect("write");
+        let s = Secrets::load(&home).expect("old file");
+        assert_eq!(
+            s.credential("alpha"),
+            Some(Credential::Pat("eyJpat".into()))
+        );
+        let oauth = OAuthCredential {
+            refresh_token: "eyJrefresh".into(),
+            access_token: "eyJaccess".into(),
+            access_expires_unix: 1_767_225_600,
+            scope: Some("openid offline_access".into()),
+            client_secret: None,
+        };
+        Secrets::update(&home, |s| {
+            s.tokens
+                .insert("beta".into(), Credential::OAuth(oauth.clone()));
+        })
+        .expect("update");
+        let text = std::fs::read_to_string(home.join("secrets.toml")).expect("read");
+        assert!(text.contains("[tokens.beta]"), "{text}");
+        let s = Secrets::load(&home).expect("mixed file");
+        assert_eq!(
+            s.credential("alpha"),
+            Some(Credential::Pat("eyJpat".into()))
+        );
+        assert_eq!(s.credential("beta"), Some(Credential::OAuth(oauth.clone())));
+        assert_eq!(oauth.renewed(&oauth.tokens()), oauth);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(home.join("secrets.toml"))
+                .expect("meta")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
         let _ = std::fs::remove_dir_all(home);
     }
 }

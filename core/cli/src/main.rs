@@ -6,6 +6,7 @@
 mod cmd;
 mod config;
 mod home;
+mod login;
 mod progress;
 
 use std::process::ExitCode;

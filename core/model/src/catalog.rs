@@ -214,6 +214,27 @@ pub const DIM_CONTACT: Table = Table {
     ],
 };
 
+/// `dim_contact_relation`: a person linked to a company (bexio's contact relations).
+pub const DIM_CONTACT_RELATION: Table = Table {
+    name: "dim_contact_relation",
+    kind: Kind::Dimension,
+    grain: "one row per link between a company contact and a person contact",
+    source: "/2.0/contact_relation",
+    columns: &[
+        req("contact_relation_key", Key, "Key of the link."),
+        TENANT,
+        req("contact_relation_id", Id, "bexio's relation id."),
+        req("contact_key", Key, "Key of the company (or main) contact."),
+        req("contact_person_key", Key, "Key of the person linked to it."),
+        col(
+            "description",
+            Text,
+            "What the person is to the company (role).",
+        ),
+        col("updated_at", Timestamp, "Last change in bexio."),
+    ],
+};
+
 /// `dim_article`: the product and service catalogue.
 pub const DIM_ARTICLE: Table = Table {
     name: "dim_article",
@@ -432,11 +453,6 @@ pub const FACT_INVOICE: Table = Table {
         col("total_chf", Money, "Total in CHF."),
         col("total_net_chf", Money, "Net amount in CHF."),
         col("updated_at", Timestamp, "Last change in bexio."),
-        col(
-            "deleted_at",
-            Timestamp,
-            "When the sync found it deleted (tombstone); empty while it exists.",
-        ),
     ],
 };
 
@@ -526,7 +542,6 @@ pub const FACT_QUOTE: Table = Table {
         req("total", Money, "Total, VAT included."),
         col("total_chf", Money, "Total in CHF."),
         col("updated_at", Timestamp, "Last change in bexio."),
-        col("deleted_at", Timestamp, "Tombstone."),
     ],
 };
 
@@ -556,7 +571,6 @@ pub const FACT_ORDER: Table = Table {
         req("total", Money, "Total, VAT included."),
         col("total_chf", Money, "Total in CHF."),
         col("updated_at", Timestamp, "Last change in bexio."),
-        col("deleted_at", Timestamp, "Tombstone."),
     ],
 };
 
@@ -646,7 +660,6 @@ pub const FACT_BILL: Table = Table {
         col("gross_chf", Money, "Gross amount in CHF."),
         req("is_overdue", Bool, "Unpaid after its due date."),
         col("created_at", Timestamp, "Created in bexio."),
-        col("deleted_at", Timestamp, "Tombstone."),
     ],
 };
 
@@ -672,7 +685,6 @@ pub const FACT_EXPENSE: Table = Table {
         col("account_key", Key, "Key of the expense account."),
         col("project_key", Key, "Key of the project."),
         col("created_at", Timestamp, "Created in bexio."),
-        col("deleted_at", Timestamp, "Tombstone."),
     ],
 };
 
@@ -696,9 +708,30 @@ pub const REJECTS: Table = Table {
     ],
 };
 
+/// `tombstones`: records that were deleted in bexio after a sync had seen them.
+pub const TOMBSTONES: Table = Table {
+    name: "tombstones",
+    kind: Kind::Meta,
+    grain: "one row per bexio record found deleted (id reconciliation); facts hold live records only",
+    source: "id reconciliation of every stream",
+    columns: &[
+        TENANT,
+        req("table_name", Text, "The table the record was in."),
+        req("route", Text, "The bexio route it came from."),
+        req("record_id", Text, "Its bexio id."),
+        req(
+            "deleted_at",
+            Timestamp,
+            "When a sync first found it gone (contacts: archived).",
+        ),
+        req("last_seen_json", Text, "The record as bexio last sent it."),
+    ],
+};
+
 /// Every table, dimensions first.
 pub const CATALOG: &[Table] = &[
     DIM_CONTACT,
+    DIM_CONTACT_RELATION,
     DIM_ARTICLE,
     DIM_PROJECT,
     DIM_ACCOUNT,
@@ -716,6 +749,7 @@ pub const CATALOG: &[Table] = &[
     FACT_BILL,
     FACT_EXPENSE,
     REJECTS,
+    TOMBSTONES,
 ];
 
 /// The table with this name.

@@ -1,21 +1,37 @@
-//! The sync pipeline of one company: bexio client → normalizer → store.
+//! The sync pipeline of one company: bexio client → mirror → normalizer → store.
 //!
-//! Streams are read in an order that lets later records use earlier ones: lookups first, then
-//! dimensions, the journal (its bookings carry bexio's exchange rates), sales documents, the
-//! invoices' details (positions; one request per invoice, several in flight) and payments (only
-//! for invoices that received some), then purchase bills and expenses. Batches stream into a new
-//! snapshot of the store, which is published only when every stream is done: a sync that fails
-//! or is killed leaves the previous snapshot as it was.
+//! A sync first brings the company's [mirror](bexio_bi_cache) up to date, stream by stream, in
+//! an order that lets later records use earlier ones: lookups, dimensions, the journal (its
+//! bookings carry bexio's exchange rates), sales documents, the invoices' positions (one
+//! request per invoice, several in flight) and payments, purchases. Then every table is built
+//! from the mirror into a new snapshot of the store, which is published only when complete.
+//!
+//! - **Incremental.** Contacts, contact relations, quotes, orders and invoices are searched by
+//!   `updated_at` since the last run (with an overlap window), and their ids are reconciled
+//!   with the full list: that is what finds deletions, which become tombstones. Positions and
+//!   payments are read again only for invoices that changed. Reference data is read again when
+//!   its copy is older than its time-to-live; the rest is read in full every run. `full`
+//!   reads everything again.
+//! - **Resumable.** A sync that fails or is killed (kill -9 included) leaves the last snapshot
+//!   as it was; the next run resumes with the first stream that was not done, and with the
+//!   invoices whose positions or payments were not read yet. Records are keyed by id: nothing
+//!   is counted twice.
+//! - **Offline.** [`rebuild`] builds the tables from the mirror alone.
 //!
 //! A stream that bexio refuses with 403 (a missing scope) is skipped with a warning naming it;
 //! the others go on.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::time::Instant;
+mod build;
+mod fetch;
+pub mod streams;
 
-use bexio::client::{Client, ClientError, Paging, Stats};
-use bexio::normalize::{DecodeError, Normalizer, Resource};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use bexio::client::{Client, ClientError, Stats};
+use bexio::normalize::DecodeError;
+use bexio_bi_cache::{CacheError, Mirror};
 use bexio_bi_store::{Store, StoreError};
 use serde::Serialize;
 
@@ -32,6 +48,12 @@ pub enum SyncError {
     /// The store could not be written.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The mirror could not be read or written.
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+    /// `--offline`, but the company was never synced.
+    #[error("no local copy of {0} to build from: sync it once without --offline")]
+    NoMirror(String),
     /// A request task failed unexpectedly.
     #[error("a request task failed: {0}")]
     Task(String),
@@ -57,15 +79,30 @@ impl Progress for Silent {
 }
 
 /// How to sync.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// Detail requests in flight at once.
     pub concurrency: usize,
+    /// Read everything again, ignoring what the mirror holds (`--full`).
+    pub full: bool,
+    /// How far back `updated_at` searches reach before the newest change already seen.
+    pub overlap_seconds: u64,
+    /// Time-to-live of a stream's copy by stream key (`country`, `taxes`…), overriding the
+    /// defaults of [`streams::STREAMS`]; 0 reads it every run.
+    pub ttl: BTreeMap<String, u64>,
+    /// An interrupted run younger than this (seconds) is resumed; an older one starts over.
+    pub resume_within: u64,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { concurrency: 4 }
+        Options {
+            concurrency: 4,
+            full: false,
+            overlap_seconds: 15 * 60,
+            ttl: BTreeMap::new(),
+            resume_within: 7 * 24 * 3600,
+        }
     }
 }
 
@@ -78,6 +115,54 @@ pub struct Skipped {
     pub reason: String,
 }
 
+/// What changed in bexio since the last run, by bexio id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// New records.
+    pub created: Vec<String>,
+    /// Records with a new version.
+    pub updated: Vec<String>,
+    /// Records gone (now tombstones; contacts: archived).
+    pub deleted: Vec<String>,
+}
+
+impl Serialize for Changes {
+    /// Counts only: id lists of a first sync run into the hundreds of thousands.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Changes", 3)?;
+        st.serialize_field("created", &self.created.len())?;
+        st.serialize_field("updated", &self.updated.len())?;
+        st.serialize_field("deleted", &self.deleted.len())?;
+        st.end()
+    }
+}
+
+/// How a run went about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// The first run, or `--full`: everything read.
+    Full,
+    /// Only what changed (and the lists, to find deletions).
+    Incremental,
+    /// No request at all: the tables were built from the mirror.
+    Offline,
+}
+
+/// What the mirror saved.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CacheSummary {
+    /// Streams not read because their copy was younger than its time-to-live.
+    pub fresh: Vec<String>,
+    /// Steps an interrupted run had already done (this run resumed it).
+    pub resumed: Vec<String>,
+    /// Requests a full read of the same data would take.
+    pub full_read_requests: u64,
+    /// Requests not sent thanks to the mirror (full read minus requests sent).
+    pub requests_saved: u64,
+}
+
 /// What a company's sync did.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -85,6 +170,8 @@ pub struct Report {
     pub tenant: String,
     /// The snapshot written.
     pub snapshot: String,
+    /// Full, incremental or offline.
+    pub mode: Mode,
     /// Rows per table.
     pub tables: BTreeMap<String, u64>,
     /// Records rejected (see the `rejects` table).
@@ -93,282 +180,29 @@ pub struct Report {
     pub skipped: Vec<Skipped>,
     /// Invoices deleted in bexio between being listed and being read in detail.
     pub vanished: u64,
+    /// What changed since the last run, by stream (bexio's route names: `kb_invoice`…).
+    pub changes: BTreeMap<String, Changes>,
+    /// What the mirror saved.
+    pub cache: CacheSummary,
     /// HTTP requests, 429s, retries, time waited for rate limits.
     pub http: Stats,
     /// Wall time.
     pub seconds: f64,
 }
 
-/// What the sync keeps of each invoice of the list: enough to fetch its details.
-struct InvoiceRef {
-    id: i64,
-    paid: bool,
+fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
-impl InvoiceRef {
-    /// The invoices of a list page (ids and whether any payment was received).
-    fn read(body: &[u8]) -> Vec<InvoiceRef> {
-        // Read each record on its own and as leniently as the normalizer does: one odd record
-        // must not hide the others' positions and payments.
-        let rows: Vec<&serde_json::value::RawValue> =
-            serde_json::from_slice(body).unwrap_or_default();
-        rows.into_iter()
-            .filter_map(|raw| {
-                let v: serde_json::Value = serde_json::from_str(raw.get()).ok()?;
-                let id = v["id"]
-                    .as_i64()
-                    .or_else(|| v["id"].as_str().and_then(|s| s.trim().parse().ok()))?;
-                // Any non-zero digit: a payment was received (read as text, never as a float).
-                let paid = match &v["total_received_payments"] {
-                    serde_json::Value::String(s) => {
-                        s.chars().any(|c| c.is_ascii_digit() && c != '0')
-                    }
-                    serde_json::Value::Number(n) => n
-                        .to_string()
-                        .chars()
-                        .any(|c| c.is_ascii_digit() && c != '0'),
-                    _ => false,
-                };
-                Some(InvoiceRef { id, paid })
-            })
-            .collect()
-    }
+/// Where the mirror of a company lives: beside its snapshots.
+pub fn mirror_path(store: &Store, tenant: &str) -> std::path::PathBuf {
+    store.root().join(tenant).join("mirror.redb")
 }
 
-struct Run<'a> {
-    tenant: &'a str,
-    client: &'a Client,
-    normalizer: Normalizer,
-    writer: bexio_bi_store::SnapshotWriter,
-    progress: &'a dyn Progress,
-    rejected: u64,
-    skipped: Vec<Skipped>,
-    vanished: u64,
-}
-
-impl Run<'_> {
-    fn feed(&mut self, resource: Resource, body: &[u8]) -> Result<usize, SyncError> {
-        let summary = self.normalizer.decode(resource, body)?;
-        self.rejected += summary.rejected as u64;
-        for (table, batch) in self.normalizer.flush() {
-            self.writer.write(table, &batch)?;
-        }
-        Ok(summary.records)
-    }
-
-    /// Reads every page of a list route into the normalizer; a 403 skips the stream.
-    async fn stream(
-        &mut self,
-        name: &str,
-        path: &str,
-        paging: Paging,
-        resource: Resource,
-    ) -> Result<Vec<InvoiceRef>, SyncError> {
-        self.progress.start(self.tenant, name, None);
-        let limit = if paging == Paging::Page { 500 } else { 2000 };
-        let client = self.client;
-        let mut invoices: Vec<InvoiceRef> = Vec::new();
-        let mut failed: Option<SyncError> = None;
-        // Pages are decoded as they arrive: memory holds one page, not the stream.
-        let result = client
-            .pages(paging, path, limit, |answer| {
-                match self.feed(resource.clone(), &answer.body) {
-                    Ok(n) => self.progress.advance(self.tenant, name, n as u64),
-                    Err(e) => {
-                        failed = Some(e);
-                        return false;
-                    }
-                }
-                if resource == Resource::Invoices {
-                    invoices.extend(InvoiceRef::read(&answer.body));
-                }
-                true
-            })
-            .await;
-        if let Some(e) = failed {
-            return Err(e);
-        }
-        match result {
-            Ok(_) => {}
-            Err(ClientError::Forbidden { message, .. }) => {
-                tracing::warn!(tenant = self.tenant, stream = name, %message, "skipped: the token lacks the scope");
-                self.skipped.push(Skipped {
-                    stream: name.to_owned(),
-                    reason: message,
-                });
-            }
-            Err(e) => return Err(e.into()),
-        }
-        self.progress.finish(self.tenant, name);
-        Ok(invoices)
-    }
-
-    /// One request per id, `concurrency` in flight; 404s (deleted meanwhile) are skipped.
-    async fn per_id(
-        &mut self,
-        name: &str,
-        ids: &[i64],
-        concurrency: usize,
-        path: impl Fn(i64) -> String,
-        resource: impl Fn(i64) -> Resource,
-    ) -> Result<(), SyncError> {
-        self.progress
-            .start(self.tenant, name, Some(ids.len() as u64));
-        // A sliding window: as soon as one request is answered, the next one goes out, so a
-        // slow answer never holds the others back. Dropping the set (on an error) cancels the
-        // rest.
-        let mut set = tokio::task::JoinSet::new();
-        let mut next = ids.iter();
-        let spawn =
-            |set: &mut tokio::task::JoinSet<(i64, Result<bexio::client::Answer, ClientError>)>,
-             id: i64| {
-                let client = self.client.clone();
-                let p = path(id);
-                set.spawn(async move { (id, client.get(&p).await) });
-            };
-        for id in next.by_ref().take(concurrency.max(1)) {
-            spawn(&mut set, *id);
-        }
-        while let Some(done) = set.join_next().await {
-            // A request task that panicked is a bug, not a record to skip.
-            let (id, answer) = done.map_err(|e| SyncError::Task(e.to_string()))?;
-            if let Some(n) = next.next() {
-                spawn(&mut set, *n);
-            }
-            match answer {
-                Ok(a) => {
-                    self.feed(resource(id), &a.body)?;
-                }
-                // Deleted between the list and now: counted, and gone from the next sync.
-                Err(ClientError::NotFound { .. }) => self.vanished += 1,
-                Err(ClientError::Forbidden { message, .. }) => {
-                    self.skipped.push(Skipped {
-                        stream: name.to_owned(),
-                        reason: message,
-                    });
-                    self.progress.finish(self.tenant, name);
-                    return Ok(());
-                }
-                Err(e) => return Err(e.into()),
-            }
-            self.progress.advance(self.tenant, name, 1);
-        }
-        self.progress.finish(self.tenant, name);
-        Ok(())
-    }
-}
-
-/// A list stream: its name, route, paging and what its records are.
-type Stream = (&'static str, &'static str, Paging, fn() -> Resource);
-
-/// The list streams, in the order they are read.
-const STREAMS: &[Stream] = &[
-    ("countries", "/2.0/country", Paging::Offset, || {
-        Resource::Countries
-    }),
-    ("languages", "/2.0/language", Paging::Offset, || {
-        Resource::Languages
-    }),
-    (
-        "contact groups",
-        "/2.0/contact_group",
-        Paging::Offset,
-        || Resource::ContactGroups,
-    ),
-    (
-        "contact sectors",
-        "/2.0/contact_branch",
-        Paging::Offset,
-        || Resource::ContactBranches,
-    ),
-    ("units", "/2.0/unit", Paging::Offset, || Resource::Units),
-    ("currencies", "/3.0/currencies", Paging::OffsetTotal, || {
-        Resource::Currencies
-    }),
-    (
-        "account groups",
-        "/2.0/account_groups",
-        Paging::Offset,
-        || Resource::AccountGroups,
-    ),
-    (
-        "project states",
-        "/2.0/pr_project_state",
-        Paging::Offset,
-        || Resource::ProjectStates,
-    ),
-    (
-        "project types",
-        "/2.0/pr_project_type",
-        Paging::Offset,
-        || Resource::ProjectTypes,
-    ),
-    ("activities", "/2.0/client_service", Paging::Offset, || {
-        Resource::ClientServices
-    }),
-    (
-        "timesheet states",
-        "/2.0/timesheet_status",
-        Paging::Offset,
-        || Resource::TimesheetStatuses,
-    ),
-    (
-        "business years",
-        "/3.0/accounting/business_years",
-        Paging::OffsetTotal,
-        || Resource::BusinessYears,
-    ),
-    ("accounts", "/2.0/accounts", Paging::Offset, || {
-        Resource::Accounts
-    }),
-    ("taxes", "/3.0/taxes", Paging::OffsetTotal, || {
-        Resource::Taxes
-    }),
-    ("users", "/3.0/users", Paging::OffsetTotal, || {
-        Resource::Users
-    }),
-    ("articles", "/2.0/article", Paging::Offset, || {
-        Resource::Articles
-    }),
-    ("contacts", "/2.0/contact", Paging::Offset, || {
-        Resource::Contacts
-    }),
-    (
-        "archived contacts",
-        "/2.0/contact?show_archived=true",
-        Paging::Offset,
-        || Resource::ArchivedContacts,
-    ),
-    ("projects", "/2.0/pr_project", Paging::Offset, || {
-        Resource::Projects
-    }),
-    ("timesheets", "/2.0/timesheet", Paging::Offset, || {
-        Resource::Timesheets
-    }),
-    (
-        "journal",
-        "/3.0/accounting/journal",
-        Paging::OffsetTotal,
-        || Resource::Journal,
-    ),
-    ("quotes", "/2.0/kb_offer", Paging::Offset, || {
-        Resource::Quotes
-    }),
-    ("orders", "/2.0/kb_order", Paging::Offset, || {
-        Resource::Orders
-    }),
-    ("invoices", "/2.0/kb_invoice", Paging::Offset, || {
-        Resource::Invoices
-    }),
-    ("bills", "/4.0/purchase/bills", Paging::Page, || {
-        Resource::Bills
-    }),
-    ("expenses", "/4.0/expenses", Paging::Page, || {
-        Resource::Expenses
-    }),
-];
-
-/// Syncs one company completely and publishes a new snapshot.
+/// Syncs one company: brings its mirror up to date with bexio (resuming an interrupted run)
+/// and publishes a new snapshot built from it.
 pub async fn sync(
     tenant: &str,
     client: &Client,
@@ -377,59 +211,70 @@ pub async fn sync(
     progress: Arc<dyn Progress>,
 ) -> Result<Report, SyncError> {
     let started = Instant::now();
-    let writer = store.begin(tenant)?;
-    let mut run = Run {
+    let before = client.stats();
+    // The store's lock first: one sync per company.
+    let mut writer = store.begin(tenant)?;
+    let mirror = Mirror::open(mirror_path(store, tenant))?;
+    let now = now_unix();
+    // The first run of a company is a full one (and stays full when it is resumed).
+    let first = mirror.stream_state(streams::INVOICES)?.is_none();
+    let (run, resumed) = mirror.begin_run(options.full || first, now, options.resume_within)?;
+    let mode = if run.full {
+        Mode::Full
+    } else {
+        Mode::Incremental
+    };
+    if resumed {
+        tracing::info!(
+            tenant,
+            done = run.done.len(),
+            "resuming an interrupted sync"
+        );
+    }
+    let mut f = fetch::Fetcher {
         tenant,
         client,
-        normalizer: Normalizer::new(tenant),
-        writer,
+        mirror: &mirror,
         progress: progress.as_ref(),
-        rejected: 0,
+        options: &options,
+        run,
+        now,
         skipped: Vec::new(),
         vanished: 0,
+        cached: Vec::new(),
+        resumed: Vec::new(),
     };
-    let mut invoices = Vec::new();
-    for (name, path, paging, resource) in STREAMS {
-        let refs = run.stream(name, path, *paging, resource()).await?;
-        if !refs.is_empty() {
-            invoices = refs;
-        }
-    }
-    // Positions are only in each invoice's detail; payments only where some were received.
-    let ids: Vec<i64> = invoices.iter().map(|i| i.id).collect();
-    run.per_id(
-        "invoice lines",
-        &ids,
-        options.concurrency,
-        |id| format!("/2.0/kb_invoice/{id}"),
-        |_| Resource::InvoiceLines,
-    )
-    .await?;
-    let paid: Vec<i64> = invoices.iter().filter(|i| i.paid).map(|i| i.id).collect();
-    run.per_id(
-        "payments",
-        &paid,
-        options.concurrency,
-        |id| format!("/2.0/kb_invoice/{id}/payment"),
-        Resource::InvoicePayments,
-    )
-    .await?;
-
-    let Run {
-        normalizer,
-        mut writer,
-        rejected,
+    f.all().await?;
+    let skip: BTreeSet<String> = f
+        .run
+        .done
+        .iter()
+        .filter_map(|d| d.strip_prefix("skipped:").map(str::to_owned))
+        .collect();
+    let fetch::Fetcher {
         skipped,
         vanished,
+        cached,
+        resumed: resumed_steps,
         ..
-    } = run;
-    for (table, batch) in normalizer.finish()? {
-        writer.write(table, &batch)?;
-    }
+    } = f;
+    let changes = fetch::change_lists(&mirror)?;
+    let rejected = build::tables(tenant, &mirror, &mut writer, &skip, progress.as_ref())?;
     let manifest = writer.commit()?;
+    // Only now is the run over: killed before this line, the next run resumes and rebuilds.
+    mirror.finish_run()?;
+    let after = client.stats();
+    let http = Stats {
+        requests: after.requests - before.requests,
+        throttled: after.throttled - before.throttled,
+        retries: after.retries - before.retries,
+        waited_ms: after.waited_ms - before.waited_ms,
+    };
+    let full_read = fetch::full_read_requests(&mirror)?;
     Ok(Report {
         tenant: tenant.to_owned(),
         snapshot: manifest.id.clone(),
+        mode,
         tables: manifest
             .tables
             .iter()
@@ -438,7 +283,60 @@ pub async fn sync(
         rejected,
         skipped,
         vanished,
-        http: client.stats(),
+        changes,
+        cache: CacheSummary {
+            fresh: cached,
+            resumed: resumed_steps,
+            full_read_requests: full_read,
+            requests_saved: full_read.saturating_sub(http.requests),
+        },
+        http,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Builds a new snapshot of a company from its mirror alone, without a request (`--offline`).
+pub fn rebuild(
+    tenant: &str,
+    store: &Store,
+    progress: Arc<dyn Progress>,
+) -> Result<Report, SyncError> {
+    let started = Instant::now();
+    let mut writer = store.begin(tenant)?;
+    let path = mirror_path(store, tenant);
+    if !path.exists() {
+        return Err(SyncError::NoMirror(tenant.to_owned()));
+    }
+    let mirror = Mirror::open(path)?;
+    let rejected = build::tables(
+        tenant,
+        &mirror,
+        &mut writer,
+        &BTreeSet::new(),
+        progress.as_ref(),
+    )?;
+    let manifest = writer.commit()?;
+    let full_read = fetch::full_read_requests(&mirror)?;
+    Ok(Report {
+        tenant: tenant.to_owned(),
+        snapshot: manifest.id.clone(),
+        mode: Mode::Offline,
+        tables: manifest
+            .tables
+            .iter()
+            .map(|t| (t.name.clone(), t.rows))
+            .collect(),
+        rejected,
+        skipped: Vec::new(),
+        vanished: 0,
+        changes: BTreeMap::new(),
+        cache: CacheSummary {
+            fresh: Vec::new(),
+            resumed: Vec::new(),
+            full_read_requests: full_read,
+            requests_saved: full_read,
+        },
+        http: Stats::default(),
         seconds: started.elapsed().as_secs_f64(),
     })
 }

@@ -1,67 +1,121 @@
-//! A whole company synced from the sandbox: the store's tables equal the sandbox's ground truth,
-//! with or without faults.
+//! Whole companies synced from the sandbox: the store's tables equal the sandbox's ground truth,
+//! with or without faults; incremental runs find exactly what changed; interrupted runs resume;
+//! the mirror rebuilds offline.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+use std::time::Duration;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::Decimal128Type;
+use arrow_array::types::{
+    Date32Type, Decimal128Type, Int32Type, Int64Type, TimestampMicrosecondType,
+};
+use arrow_array::{Array, RecordBatch};
+use arrow_schema::DataType;
 use bexio::client::{Client, RetryPolicy};
 use bexio_bi_sandbox::{FaultPlan, Sandbox, SandboxConfig};
 use bexio_bi_store::Store;
-use bexio_bi_sync::{Options, Silent, sync};
+use bexio_bi_sync::{Mode, Options, Report, Silent, rebuild, sync};
 use rust_decimal::Decimal;
 
 fn temp_store(tag: &str) -> Store {
     let dir = std::env::temp_dir().join(format!(
-        "bexio-bi-sync-{tag}-{}-{:?}",
+        "bexio-bi-sync-{tag}-{}-{}",
         std::process::id(),
         std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos()
     ));
     Store::open(dir).expect("store")
 }
 
-async fn run(
-    faults: &str,
-) -> (
-    BTreeMap<String, u64>,
-    BTreeMap<String, Decimal>,
-    serde_json::Value,
-    u64,
-    bexio::client::Stats,
-) {
+async fn sandbox(invoices: u64, faults: &str) -> Sandbox {
     let config = SandboxConfig {
-        invoices: 400,
+        invoices,
         faults: FaultPlan::parse(faults).expect("faults"),
         time_scale: 60.0,
         ..SandboxConfig::default()
     };
-    let sb = Sandbox::start(config, "127.0.0.1:0".parse().expect("addr"))
+    Sandbox::start(config, "127.0.0.1:0".parse().expect("addr"))
         .await
-        .expect("sandbox");
-    let t = sb.ready().tenants[0].clone();
+        .expect("sandbox")
+}
+
+fn client(sb: &Sandbox) -> Client {
+    let t = &sb.ready().tenants[0];
     let policy = RetryPolicy {
-        base_delay: std::time::Duration::from_millis(5),
+        base_delay: Duration::from_millis(5),
         ..RetryPolicy::default()
     };
-    let client = Client::new(sb.url(), &t.company_id, &t.token, policy).expect("client");
-    let store = temp_store(if faults.is_empty() { "clean" } else { "faults" });
-    let report = sync(
-        &t.company_id,
-        &client,
-        &store,
-        Options::default(),
-        Arc::new(Silent),
-    )
-    .await
-    .expect("sync");
-    let stats: serde_json::Value = reqwest_stats(sb.url()).await;
-    sb.stop().await;
-    // Invoice totals per currency, read back from the store.
-    let snap = store
-        .latest(&t.company_id)
-        .expect("latest")
-        .expect("snapshot");
+    Client::new(sb.url(), &t.company_id, &t.token, policy).expect("client")
+}
+
+fn tenant(sb: &Sandbox) -> String {
+    sb.ready().tenants[0].company_id.clone()
+}
+
+async fn admin(sb: &Sandbox, method: &str, path: &str) -> serde_json::Value {
+    let c = Client::new(sb.url(), "admin", "", RetryPolicy::default()).expect("client");
+    let a = match method {
+        "POST" => c.post(path, &serde_json::Value::Null).await,
+        _ => c.get(path).await,
+    }
+    .expect("admin route");
+    serde_json::from_slice(&a.body).expect("json")
+}
+
+async fn sync_with(sb: &Sandbox, store: &Store, options: Options) -> Report {
+    sync(&tenant(sb), &client(sb), store, options, Arc::new(Silent))
+        .await
+        .expect("sync")
+}
+
+/// One cell as text (the column types of the star schema).
+fn cell(col: &dyn Array, i: usize) -> String {
+    if col.is_null(i) {
+        return "∅".into();
+    }
+    match col.data_type() {
+        DataType::Utf8 => col.as_string::<i32>().value(i).to_owned(),
+        DataType::Int64 => col.as_primitive::<Int64Type>().value(i).to_string(),
+        DataType::Int32 => col.as_primitive::<Int32Type>().value(i).to_string(),
+        DataType::Boolean => col.as_boolean().value(i).to_string(),
+        DataType::Date32 => col.as_primitive::<Date32Type>().value(i).to_string(),
+        DataType::Timestamp(..) => col
+            .as_primitive::<TimestampMicrosecondType>()
+            .value(i)
+            .to_string(),
+        DataType::Decimal128(_, s) => {
+            Decimal::from_i128_with_scale(col.as_primitive::<Decimal128Type>().value(i), *s as u32)
+                .to_string()
+        }
+        other => panic!("no test rendering for {other}"),
+    }
+}
+
+/// Every table of the latest snapshot as sorted rows of text (order does not matter).
+fn contents(store: &Store, tenant: &str) -> BTreeMap<String, Vec<String>> {
+    let snap = store.latest(tenant).expect("latest").expect("snapshot");
+    let mut out = BTreeMap::new();
+    for t in &snap.manifest().tables {
+        let mut rows = Vec::new();
+        for batch in snap.read(&t.name).expect("read") {
+            let b: RecordBatch = batch.expect("batch");
+            for i in 0..b.num_rows() {
+                let row: Vec<String> = b.columns().iter().map(|c| cell(c.as_ref(), i)).collect();
+                rows.push(row.join("|"));
+            }
+        }
+        rows.sort();
+        out.insert(t.name.clone(), rows);
+    }
+    out
+}
+
+/// Invoice totals per currency, read back from the store.
+fn invoice_sums(store: &Store, tenant: &str) -> BTreeMap<String, Decimal> {
+    let snap = store.latest(tenant).expect("latest").expect("snapshot");
     let inv = &bexio_bi_model::catalog::FACT_INVOICE;
     let (cur, total) = (
         inv.index_of("currency_code").expect("col"),
@@ -78,23 +132,39 @@ async fn run(
                 .or_insert(Decimal::ZERO) += Decimal::from_i128_with_scale(totals.value(i), 2);
         }
     }
-    (report.tables, sums, stats, report.rejected, report.http)
+    sums
 }
 
-async fn reqwest_stats(url: &str) -> serde_json::Value {
-    let c = Client::new(url, "admin", "", RetryPolicy::default()).expect("client");
-    serde_json::from_slice(&c.get("/_sandbox/stats").await.expect("stats").body).expect("json")
+fn truth_sums(stats: &serde_json::Value) -> BTreeMap<String, Decimal> {
+    stats["companies"][0]["stats"]["invoices"]["by_currency"]
+        .as_object()
+        .expect("by currency")
+        .iter()
+        .map(|(k, v)| {
+            let sum = v["sum_total"]
+                .as_str()
+                .expect("sum")
+                .parse()
+                .expect("decimal");
+            (k.clone(), sum)
+        })
+        .collect()
 }
 
 #[tokio::test]
 async fn a_full_sync_equals_the_ground_truth() {
-    let (tables, sums, stats, rejected, http) = run("").await;
-    assert_eq!(rejected, 0);
+    let sb = sandbox(400, "").await;
+    let store = temp_store("clean");
+    let report = sync_with(&sb, &store, Options::default()).await;
+    let stats = admin(&sb, "GET", "/_sandbox/stats").await;
+    assert_eq!(report.rejected, 0);
+    assert_eq!(report.mode, Mode::Full);
     let truth = &stats["companies"][0]["stats"];
     let counts = &truth["counts"];
     let c = |k: &str| counts[k].as_u64().unwrap_or_else(|| panic!("no count {k}"));
     let expect = [
         ("dim_contact", c("contact") + c("contact_archived")),
+        ("dim_contact_relation", c("contact_relation")),
         ("fact_invoice", c("kb_invoice")),
         ("fact_invoice_line", c("kb_invoice_position")),
         ("fact_payment", c("kb_invoice_payment")),
@@ -108,24 +178,19 @@ async fn a_full_sync_equals_the_ground_truth() {
         ("dim_account", c("accounts")),
     ];
     for (table, n) in expect {
-        assert_eq!(tables.get(table).copied().unwrap_or(0), n, "{table}");
+        assert_eq!(report.tables.get(table).copied().unwrap_or(0), n, "{table}");
     }
-    let expected: BTreeMap<String, Decimal> = truth["invoices"]["by_currency"]
-        .as_object()
-        .expect("by currency")
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                v["sum_total"]
-                    .as_str()
-                    .expect("sum")
-                    .parse()
-                    .expect("decimal"),
-            )
-        })
-        .collect();
-    assert_eq!(sums, expected);
+    assert!(
+        !report.tables.contains_key("tombstones"),
+        "nothing deleted yet"
+    );
+    assert_eq!(invoice_sums(&store, &tenant(&sb)), truth_sums(&stats));
+    assert_eq!(
+        report.changes["kb_invoice"].created.len() as u64,
+        c("kb_invoice"),
+        "a first sync creates every invoice"
+    );
+    let http = report.http;
     assert_eq!(http.throttled, 0);
     // One detail request per invoice is the floor; payments only for invoices that were paid.
     let invoices = c("kb_invoice");
@@ -134,14 +199,234 @@ async fn a_full_sync_equals_the_ground_truth() {
         "{} requests for {invoices} invoices",
         http.requests
     );
+    sb.stop().await;
 }
 
 #[tokio::test]
 async fn faults_do_not_change_the_tables() {
-    let (clean, clean_sums, _, _, _) = run("").await;
-    let (faulty, faulty_sums, _, rejected, http) = run("429=0.01,5xx=0.1,truncate=0.05").await;
-    assert_eq!(rejected, 0);
-    assert_eq!(faulty, clean);
-    assert_eq!(faulty_sums, clean_sums);
-    assert!(http.retries > 0 && http.throttled > 0, "{http:?}");
+    let clean_sb = sandbox(400, "").await;
+    let clean = temp_store("clean");
+    sync_with(&clean_sb, &clean, Options::default()).await;
+    clean_sb.stop().await;
+    let sb = sandbox(400, "429=0.02,5xx=0.1,truncate=0.05,drift=0.2").await;
+    let faulty = temp_store("faults");
+    let report = sync_with(&sb, &faulty, Options::default()).await;
+    let t = tenant(&sb);
+    sb.stop().await;
+    let (a, b) = (contents(&clean, &t), contents(&faulty, &t));
+    if std::env::var("SHOW_DIFF").is_ok() {
+        for (table, rows) in &a {
+            let other: BTreeSet<&String> =
+                b.get(table).map(|r| r.iter().collect()).unwrap_or_default();
+            let mine: BTreeSet<&String> = rows.iter().collect();
+            let missing: Vec<_> = mine.difference(&other).take(3).collect();
+            let extra: Vec<_> = other.difference(&mine).take(3).collect();
+            if !missing.is_empty() || !extra.is_empty() {
+                eprintln!("{table}: clean only {missing:#?}\nfaulty only {extra:#?}");
+            }
+        }
+        if let Some(r) = b.get("rejects") {
+            eprintln!("rejects {:#?}", &r[..r.len().min(5)]);
+        }
+    }
+    assert_eq!(report.rejected, 0);
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (table, rows) in &a {
+        assert!(rows == &b[table], "{table} differs with faults");
+    }
+    assert!(
+        report.http.retries > 0 && report.http.throttled > 0,
+        "{:?}",
+        report.http
+    );
+}
+
+fn ids(v: &serde_json::Value) -> BTreeSet<String> {
+    v.as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|id| match id {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+fn set(v: &[String]) -> BTreeSet<String> {
+    v.iter().cloned().collect()
+}
+
+#[tokio::test]
+async fn an_incremental_sync_finds_exactly_what_advance_changed() {
+    let sb = sandbox(600, "").await;
+    let store = temp_store("incremental");
+    let first = sync_with(&sb, &store, Options::default()).await;
+    let adv = admin(&sb, "POST", "/_sandbox/advance?days=21").await;
+    let changes = &adv["companies"][0]["changes"];
+    let second = sync_with(&sb, &store, Options::default()).await;
+    assert_eq!(second.mode, Mode::Incremental);
+    let mut checked = 0;
+    for stream in [
+        "kb_invoice",
+        "kb_offer",
+        "kb_order",
+        "contact",
+        "contact_relation",
+    ] {
+        let want = &changes[stream];
+        let got = second.changes.get(stream).cloned().unwrap_or_default();
+        for (kind, got) in [
+            ("created", &got.created),
+            ("updated", &got.updated),
+            ("deleted", &got.deleted),
+        ] {
+            assert_eq!(
+                set(got),
+                ids(&want[kind]),
+                "{stream} {kind}: the sync found other ids than advance reports"
+            );
+            checked += got.len();
+        }
+    }
+    assert!(
+        !second.changes["kb_invoice"].created.is_empty()
+            && !second.changes["kb_invoice"].updated.is_empty(),
+        "three weeks of business create and change invoices: {:?}",
+        second.changes["kb_invoice"]
+    );
+    assert!(checked > 10, "only {checked} changes");
+    // Positions and payments only for changed invoices: far fewer requests than the first run.
+    let touched =
+        second.changes["kb_invoice"].created.len() + second.changes["kb_invoice"].updated.len();
+    assert!(
+        second.http.requests < first.http.requests / 3,
+        "incremental {} requests vs full {} ({touched} invoices changed)",
+        second.http.requests,
+        first.http.requests
+    );
+    assert!(second.cache.requests_saved > 0);
+
+    // The incremental result equals a fresh full sync of the same data, and matches bexio.
+    let fresh = temp_store("fresh");
+    sync_with(&sb, &fresh, Options::default()).await;
+    let stats = admin(&sb, "GET", "/_sandbox/stats").await;
+    let t = tenant(&sb);
+    let (inc, full) = (contents(&store, &t), contents(&fresh, &t));
+    for (table, rows) in &full {
+        assert!(
+            inc.get(table) == Some(rows),
+            "{table}: the incremental sync differs from a full one ({} vs {} rows)",
+            inc.get(table).map_or(0, Vec::len),
+            rows.len()
+        );
+    }
+    assert_eq!(invoice_sums(&store, &t), truth_sums(&stats));
+    // Deleted documents are tombstones, with the record as last seen.
+    let deleted: usize = ["kb_invoice", "kb_offer", "kb_order"]
+        .iter()
+        .map(|s| ids(&changes[*s]["deleted"]).len())
+        .sum();
+    let tombs = inc.get("tombstones").map_or(0, Vec::len);
+    assert!(
+        tombs >= deleted,
+        "{tombs} tombstones for {deleted} deleted documents"
+    );
+
+    // --full reads everything again and finds no change.
+    let again = sync_with(
+        &sb,
+        &store,
+        Options {
+            full: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    assert_eq!(again.mode, Mode::Full);
+    assert!(
+        again
+            .changes
+            .values()
+            .all(|c| c.created.is_empty() && c.deleted.is_empty())
+    );
+    assert!(again.http.requests >= first.http.requests * 9 / 10);
+    sb.stop().await;
+}
+
+#[tokio::test]
+async fn an_interrupted_sync_resumes_and_ends_like_an_uninterrupted_one() {
+    let sb = sandbox(500, "").await;
+    let t = tenant(&sb);
+    let clean = temp_store("uninterrupted");
+    let full = sync_with(&sb, &clean, Options::default()).await;
+
+    let store = temp_store("interrupted");
+    // Interrupt at three points: in the lists, in the positions, in the payments.
+    let n = full.http.requests;
+    let mut spent = 0;
+    for stop_at in [n / 50, n / 2, n * 9 / 10] {
+        let c = client(&sb);
+        let watcher = c.clone();
+        let run = sync(&t, &c, &store, Options::default(), Arc::new(Silent));
+        let stop = async {
+            while spent + watcher.stats().requests < stop_at {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        };
+        tokio::select! {
+            r = run => panic!("the sync ended before it was interrupted: {:?}", r.map(|r| r.http)),
+            () = stop => {}
+        }
+        spent += c.stats().requests;
+        assert!(
+            store.latest(&t).expect("latest").is_none(),
+            "nothing published"
+        );
+    }
+    let resumed = sync_with(&sb, &store, Options::default()).await;
+    spent += resumed.http.requests;
+    assert!(!resumed.cache.resumed.is_empty(), "{:?}", resumed.cache);
+    assert_eq!(resumed.mode, Mode::Full);
+    assert_eq!(contents(&store, &t), contents(&clean, &t));
+    // Resuming repeats little: at most a few lists and what was in flight.
+    assert!(
+        spent < n + n / 10,
+        "{spent} requests with three interruptions vs {n} without"
+    );
+    sb.stop().await;
+}
+
+#[tokio::test]
+async fn the_mirror_answers_offline_and_keeps_reference_data() {
+    let sb = sandbox(200, "").await;
+    let t = tenant(&sb);
+    let store = temp_store("offline");
+    let first = sync_with(&sb, &store, Options::default()).await;
+    let online = contents(&store, &t);
+    // Right away again: lookups are fresh, only lists and changes are read.
+    let second = sync_with(&sb, &store, Options::default()).await;
+    assert!(
+        second.cache.fresh.iter().any(|s| s == "country"),
+        "{:?}",
+        second.cache
+    );
+    assert!(second.http.requests < first.http.requests / 4);
+    assert!(
+        second
+            .changes
+            .values()
+            .all(|c| c == &bexio_bi_sync::Changes::default())
+    );
+    sb.stop().await;
+    // bexio unreachable: the tables are built from the mirror alone.
+    let report = rebuild(&t, &store, Arc::new(Silent)).expect("offline");
+    assert_eq!(report.mode, Mode::Offline);
+    assert_eq!(report.http.requests, 0);
+    assert!(report.cache.requests_saved >= 200, "{:?}", report.cache);
+    assert_eq!(contents(&store, &t), online);
+    assert!(matches!(
+        rebuild("never-synced", &store, Arc::new(Silent)),
+        Err(bexio_bi_sync::SyncError::NoMirror(_))
+    ));
 }

@@ -6,16 +6,21 @@
 //! - 5xx answers, timeouts, dropped connections and bodies that are not complete JSON are retried
 //!   with exponential backoff and jitter, up to [`RetryPolicy::attempts`].
 //! - 401 and 403 are not retried: they become [`ClientError::Unauthorized`] (the token is wrong or
-//!   expired) and [`ClientError::Forbidden`] (a scope is missing), with what to do about it.
+//!   expired) and [`ClientError::Forbidden`] (a scope is missing), with what to do about it. A
+//!   [`TokenSource`] that can renew its token (OAuth, [`oauth::Refreshing`]) gets one chance per
+//!   request to do so after a 401; concurrent 401s for the same token renew it once.
 //! - [`Client::pages`] walks all three paging styles of bexio's API generations.
 
 mod limiter;
+pub mod oauth;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use serde::Serialize;
 use tokio::time::Instant;
 
@@ -110,6 +115,28 @@ pub enum ClientError {
         /// Why.
         message: String,
     },
+    /// The OAuth sign-in is over: bexio refused the refresh token (expired after a year unused,
+    /// revoked, or used twice, which revokes the whole sign-in).
+    #[error(
+        "bexio no longer accepts the OAuth sign-in of {company} ({reason}); sign in again: bexio-bi auth login --tenant {company}"
+    )]
+    SignedOut {
+        /// The company.
+        company: String,
+        /// bexio's words.
+        reason: String,
+    },
+    /// Renewed OAuth tokens could not be stored, so they are not used: bexio has retired the
+    /// stored refresh token, and an unstored one would be lost with this process.
+    #[error(
+        "cannot store the renewed OAuth tokens of {company} ({message}); fix that, then sign in again: bexio-bi auth login --tenant {company}"
+    )]
+    NotKept {
+        /// The company.
+        company: String,
+        /// Why.
+        message: String,
+    },
 }
 
 /// Counters of a client, for summaries.
@@ -160,13 +187,47 @@ pub enum Paging {
     Page,
 }
 
+/// The future of a [`TokenSource`] call (boxed: clients hold their source as a trait object).
+pub type TokenFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ClientError>> + Send + 'a>>;
+
+/// Where a client gets its bearer token: a fixed one ([`FixedToken`], a Personal Access Token)
+/// or one that is renewed ([`oauth::Refreshing`]).
+pub trait TokenSource: Send + Sync {
+    /// The token for the next request (a source may renew it first when it knows it expired).
+    fn bearer(&self) -> TokenFuture<'_, String>;
+
+    /// `rejected` drew a 401. Renew it and answer `true` to have the request sent once more, or
+    /// `false` when there is nothing to renew (the default). Called by every request that was
+    /// refused, possibly at once: a source renews only when `rejected` is still its current token.
+    fn refresh<'a>(&'a self, rejected: &'a str) -> TokenFuture<'a, bool> {
+        let _ = rejected;
+        Box::pin(async { Ok(false) })
+    }
+}
+
+/// A token that never changes, such as a Personal Access Token.
+#[derive(Clone)]
+pub struct FixedToken(pub String);
+
+impl std::fmt::Debug for FixedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FixedToken(..)")
+    }
+}
+
+impl TokenSource for FixedToken {
+    fn bearer(&self) -> TokenFuture<'_, String> {
+        Box::pin(async { Ok(self.0.clone()) })
+    }
+}
+
 /// A client of one company's bexio.
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
     base: String,
     company: String,
-    token: Arc<Mutex<String>>,
+    source: Arc<RwLock<Arc<dyn TokenSource>>>,
     limiter: Arc<Mutex<Limiter>>,
     policy: RetryPolicy,
     counters: Arc<Counters>,
@@ -186,11 +247,27 @@ fn message_of(body: &[u8]) -> String {
 }
 
 impl Client {
-    /// A client of the company `company` at `base` (`https://api.bexio.com` or a sandbox URL).
+    /// A client of the company `company` at `base` (`https://api.bexio.com` or a sandbox URL)
+    /// with a fixed token (a Personal Access Token).
     pub fn new(
         base: &str,
         company: &str,
         token: &str,
+        policy: RetryPolicy,
+    ) -> Result<Client, ClientError> {
+        Client::with_source(
+            base,
+            company,
+            Arc::new(FixedToken(token.to_owned())),
+            policy,
+        )
+    }
+
+    /// A client whose token comes from `source` (OAuth: [`oauth::Refreshing`]).
+    pub fn with_source(
+        base: &str,
+        company: &str,
+        source: Arc<dyn TokenSource>,
         policy: RetryPolicy,
     ) -> Result<Client, ClientError> {
         let http = reqwest::Client::builder()
@@ -206,7 +283,7 @@ impl Client {
             http,
             base: base.trim_end_matches('/').to_owned(),
             company: company.to_owned(),
-            token: Arc::new(Mutex::new(token.to_owned())),
+            source: Arc::new(RwLock::new(source)),
             limiter: Arc::new(Mutex::new(Limiter::default())),
             policy: RetryPolicy {
                 attempts: policy.attempts.max(1),
@@ -216,9 +293,9 @@ impl Client {
         })
     }
 
-    /// Replaces the bearer token (after an OAuth refresh).
+    /// Replaces the token source by a fixed token (for this client and its clones).
     pub fn set_token(&self, token: &str) {
-        *self.token.lock() = token.to_owned();
+        *self.source.write() = Arc::new(FixedToken(token.to_owned()));
     }
 
     /// What this client did so far.
@@ -252,7 +329,11 @@ impl Client {
         let url = format!("{}{}", self.base, path);
         let mut attempt = 0u32;
         let mut throttled = 0u32;
+        let mut renewed = false;
         loop {
+            // Before the budget is taken: renewing the token may take a while.
+            let source = Arc::clone(&*self.source.read());
+            let token = source.bearer().await?;
             self.wait_for_budget(bucket).await;
             // Released on every path, also when this future is dropped mid-request.
             let mut permit = Permit {
@@ -261,12 +342,11 @@ impl Client {
                 settled: false,
             };
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
-            let token = self.token.lock().clone();
             let mut req = match method {
                 "POST" => self.http.post(&url),
                 _ => self.http.get(&url),
             }
-            .bearer_auth(token)
+            .bearer_auth(&token)
             .header("Accept", "application/json");
             if let Some(b) = body {
                 req = req.json(b);
@@ -325,6 +405,11 @@ impl Client {
                                     "the body is not complete JSON".to_owned()
                                 }
                                 401 => {
+                                    // An access token that expired mid-sync: renew it once.
+                                    if !renewed && source.refresh(&token).await? {
+                                        renewed = true;
+                                        continue;
+                                    }
                                     return Err(ClientError::Unauthorized {
                                         company: self.company.clone(),
                                         path: path.to_owned(),

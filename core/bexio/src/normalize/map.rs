@@ -1,9 +1,9 @@
 //! One bexio record to rows of the star schema. Lookups only teach the [`Context`].
 
 use bexio_bi_model::catalog::{
-    DIM_ACCOUNT, DIM_ARTICLE, DIM_CONTACT, DIM_CURRENCY, DIM_PROJECT, DIM_TAX, DIM_USER, FACT_BILL,
-    FACT_EXPENSE, FACT_INVOICE, FACT_INVOICE_LINE, FACT_JOURNAL, FACT_ORDER, FACT_PAYMENT,
-    FACT_QUOTE, FACT_TIMESHEET, Table,
+    DIM_ACCOUNT, DIM_ARTICLE, DIM_CONTACT, DIM_CONTACT_RELATION, DIM_CURRENCY, DIM_PROJECT,
+    DIM_TAX, DIM_USER, FACT_BILL, FACT_EXPENSE, FACT_INVOICE, FACT_INVOICE_LINE, FACT_JOURNAL,
+    FACT_ORDER, FACT_PAYMENT, FACT_QUOTE, FACT_TIMESHEET, Table,
 };
 use bexio_bi_model::date::BusinessYear;
 use bexio_bi_model::keys::key;
@@ -21,6 +21,7 @@ pub type Rows = Vec<(&'static Table, Vec<Cell>)>;
 pub fn table_of(resource: &Resource) -> &'static str {
     match resource {
         Resource::Contacts | Resource::ArchivedContacts => DIM_CONTACT.name,
+        Resource::ContactRelations => DIM_CONTACT_RELATION.name,
         Resource::Projects => DIM_PROJECT.name,
         Resource::Timesheets => FACT_TIMESHEET.name,
         Resource::Journal => FACT_JOURNAL.name,
@@ -265,6 +266,21 @@ pub fn record(
             Vec::new()
         }
         Resource::Projects => vec![(&DIM_PROJECT, project(ctx, t, r)?)],
+        Resource::ContactRelations => {
+            let id = r.req_int("id")?;
+            vec![(
+                &DIM_CONTACT_RELATION,
+                vec![
+                    key(t, id).into(),
+                    t.into(),
+                    Cell::Int(id),
+                    key(t, r.req_int("contact_id")?).into(),
+                    key(t, r.req_int("contact_sub_id")?).into(),
+                    r.text_nonempty("description")?.into(),
+                    micros(r.micros("updated_at")?),
+                ],
+            )]
+        }
         Resource::Timesheets => vec![(&FACT_TIMESHEET, timesheet(ctx, t, r)?)],
         Resource::Journal => vec![(&FACT_JOURNAL, journal(ctx, t, r)?)],
         Resource::Bills => vec![(&FACT_BILL, bill(ctx, t, r)?)],
@@ -444,7 +460,6 @@ fn invoice(ctx: &mut Context, t: &str, r: &Rec<'_>) -> Result<Vec<Cell>, FieldEr
         chf(total, rate),
         chf(net, rate),
         micros(r.micros("updated_at")?),
-        Cell::Null,
     ])
 }
 
@@ -589,7 +604,6 @@ fn quote_or_order(
         total.into(),
         chf(total, rate),
         micros(r.micros("updated_at")?),
-        Cell::Null,
     ]);
     Ok(row)
 }
@@ -762,7 +776,6 @@ fn bill(ctx: &mut Context, t: &str, r: &Rec<'_>) -> Result<Vec<Cell>, FieldError
         chf(gross, rate),
         r.bool("overdue")?.unwrap_or(false).into(),
         micros(r.micros("created_at")?),
-        Cell::Null,
     ])
 }
 
@@ -802,6 +815,5 @@ fn expense(ctx: &mut Context, t: &str, r: &Rec<'_>) -> Result<Vec<Cell>, FieldEr
         opt_key(t, r.int("booking_account_id")?),
         r.text_nonempty("project_id")?.map(|p| key(t, p)).into(),
         micros(r.micros("created_at")?),
-        Cell::Null,
     ])
 }

@@ -103,6 +103,8 @@ pub enum Resource {
     Contacts,
     /// `/2.0/contact?show_archived=true`: archived contacts.
     ArchivedContacts,
+    /// `/2.0/contact_relation` (list or search).
+    ContactRelations,
     /// `/2.0/pr_project_state`.
     ProjectStates,
     /// `/2.0/pr_project_type`.
@@ -156,6 +158,7 @@ impl Resource {
             Resource::Users => "/3.0/users".into(),
             Resource::Contacts => "/2.0/contact".into(),
             Resource::ArchivedContacts => "/2.0/contact?show_archived=true".into(),
+            Resource::ContactRelations => "/2.0/contact_relation".into(),
             Resource::ProjectStates => "/2.0/pr_project_state".into(),
             Resource::ProjectTypes => "/2.0/pr_project_type".into(),
             Resource::ClientServices => "/2.0/client_service".into(),
@@ -417,6 +420,32 @@ impl Normalizer {
                 found: e.to_string(),
             })?;
         // Rejects carry whole raw records: cut by size too, right away.
+        self.cut()
+    }
+
+    /// Records that a record of `resource` was found deleted in bexio: a row of `tombstones`
+    /// with when (microseconds since the epoch) and the record as last seen.
+    pub fn tombstone(
+        &mut self,
+        resource: &Resource,
+        id: &str,
+        deleted_at_micros: i64,
+        last_seen: &str,
+    ) -> Result<(), DecodeError> {
+        let row = vec![
+            Cell::Text(self.tenant.clone()),
+            Cell::Text(map::table_of(resource).to_owned()),
+            Cell::Text(resource.route()),
+            Cell::Text(id.to_owned()),
+            Cell::Micros(deleted_at_micros),
+            Cell::Text(last_seen.to_owned()),
+        ];
+        self.builder(&catalog::TOMBSTONES)
+            .push(&row)
+            .map_err(|e| DecodeError::Shape {
+                route: resource.route(),
+                found: e.to_string(),
+            })?;
         self.cut()
     }
 

@@ -1,6 +1,7 @@
 //! The normalizer against bexio's real recorded answers and against the sandbox over HTTP.
 
 mod client;
+mod oauth;
 mod recorded;
 mod sandbox;
 

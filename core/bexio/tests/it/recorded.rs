@@ -123,6 +123,31 @@ const CASES: &[Case] = &[
         "dim_contact",
     ),
     (
+        "ContactRelations/fetch-a-list-of-contact-relations.json",
+        || Resource::ContactRelations,
+        "dim_contact_relation",
+    ),
+    (
+        "ContactRelations/fetch-a-contact-relation.json",
+        || Resource::ContactRelations,
+        "dim_contact_relation",
+    ),
+    (
+        "ContactRelations/search-contact-relations.json",
+        || Resource::ContactRelations,
+        "dim_contact_relation",
+    ),
+    (
+        "ContactRelations/create-contact-relation.json",
+        || Resource::ContactRelations,
+        "dim_contact_relation",
+    ),
+    (
+        "ContactRelations/edit-contact-relation.json",
+        || Resource::ContactRelations,
+        "dim_contact_relation",
+    ),
+    (
         "Items/fetch-a-list-of-items.json",
         || Resource::Articles,
         "dim_article",

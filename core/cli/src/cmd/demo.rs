@@ -7,18 +7,18 @@
 //! plug in here as they land.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use base64::Engine;
-use bexio::client::{Client, RetryPolicy};
+use bexio::client::oauth::{self, App, Authorization, Pkce, Refreshing, TokenVault, Tokens};
+use bexio::client::{Client, RetryPolicy, TokenSource};
 use bexio_bi_sandbox::{Sandbox, SandboxConfig};
 use bexio_bi_store::Store;
 use bexio_bi_sync::Options;
 use clap::Args as ClapArgs;
 use rust_decimal::Decimal;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 /// Options of `demo`.
 #[derive(Debug, ClapArgs)]
@@ -98,84 +98,70 @@ async fn get_json(
     Ok((body, headers))
 }
 
-/// Logs in to one company through the sandbox's OAuth realm with PKCE, as a desktop client
-/// would; returns who signed in and the access token.
-async fn oauth_login(sandbox: &Sandbox, company_id: &str) -> anyhow::Result<(String, String)> {
+/// Signs in to one company through the sandbox's OAuth realm with PKCE, as `bexio-bi auth
+/// login` does (with a `login_hint` the realm sends the browser straight back); returns who
+/// signed in and a token source that renews the sign-in when its access token expires.
+async fn oauth_login(
+    sandbox: &Sandbox,
+    company_id: &str,
+) -> anyhow::Result<(String, Arc<dyn TokenSource>)> {
     let ready = sandbox.ready();
+    let app = App::new(&ready.oauth.issuer, &ready.oauth.public_client_id, None);
     let no_redirect = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
-    let verifier = format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    );
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(Sha256::digest(verifier.as_bytes()));
+    let (pkce, state) = (Pkce::new(), oauth::random_token());
     let redirect = "http://127.0.0.1:53682/callback";
-    let auth = format!("{}/protocol/openid-connect/auth", ready.oauth.issuer);
-    let resp = no_redirect
-        .get(&auth)
-        .query(&[
-            ("response_type", "code"),
-            ("client_id", ready.oauth.public_client_id.as_str()),
-            ("redirect_uri", redirect),
-            (
-                "scope",
-                "openid profile email company_profile offline_access contact_show kb_offer_show kb_order_show kb_invoice_show article_show project_show monitoring_show accounting kb_bill_show kb_expense_show",
-            ),
-            ("state", "demo"),
-            ("code_challenge", challenge.as_str()),
-            ("code_challenge_method", "S256"),
-            ("login_hint", company_id),
-        ])
-        .send()
-        .await?;
+    let url = app.authorize_url(&Authorization {
+        redirect_uri: redirect,
+        scopes: oauth::SCOPES,
+        state: &state,
+        challenge: &pkce.challenge,
+        login_hint: Some(company_id),
+    });
+    let resp = no_redirect.get(&url).send().await?;
     let location = resp
         .headers()
         .get("location")
         .and_then(|v| v.to_str().ok())
         .context("the authorization endpoint did not redirect")?;
     let url = reqwest::Url::parse(location)?;
-    let code = url
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.to_string())
-        .context("no code in the redirect")?;
-    let token: serde_json::Value = no_redirect
-        .post(format!(
-            "{}/protocol/openid-connect/token",
-            ready.oauth.issuer
-        ))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", redirect),
-            ("client_id", ready.oauth.public_client_id.as_str()),
-            ("code_verifier", verifier.as_str()),
-        ])
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
+    let param = |name: &str| {
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.to_string())
+    };
+    if param("state").as_deref() != Some(state.as_str()) {
+        bail!("the redirect carries another state");
+    }
+    let code = param("code").context("no code in the redirect")?;
+    let tokens = app
+        .exchange_code(&no_redirect, &code, redirect, &pkce.verifier)
         .await?;
-    let access = token["access_token"]
-        .as_str()
-        .context("no access_token")?
-        .to_string();
-    let (info, _) = get_json(
-        &no_redirect,
-        &format!("{}/protocol/openid-connect/userinfo", ready.oauth.issuer),
-        &access,
-    )
-    .await?;
+    let info = app.userinfo(&no_redirect, &tokens.access_token).await?;
     let user = format!(
         "{} {} <{}>",
         info["given_name"].as_str().unwrap_or(""),
         info["family_name"].as_str().unwrap_or(""),
         info["email"].as_str().unwrap_or("")
     );
-    Ok((user, access))
+    let source = Refreshing::new(app, company_id, tokens, InMemory)?;
+    Ok((user, Arc::new(source)))
+}
+
+/// The demo's sign-ins live as long as the demo: renewed tokens need no keeping.
+struct InMemory;
+
+impl TokenVault for InMemory {
+    type Lock = ();
+
+    fn lock(&self) -> Result<((), Option<Tokens>), String> {
+        Ok(((), None))
+    }
+
+    fn keep(&self, _: &mut (), _: &Tokens) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// Σ `total` of the stored invoices per currency.
@@ -242,13 +228,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut companies = Vec::new();
     for tenant in sandbox.ready().tenants.clone() {
         // Each company is read with its own OAuth access token, as a Treuhand's app would.
-        let (user, token) = oauth_login(&sandbox, &tenant.company_id)
+        let (user, source) = oauth_login(&sandbox, &tenant.company_id)
             .await
             .with_context(|| format!("OAuth login to {} failed", tenant.name))?;
         if oauth_user.is_empty() {
             oauth_user = user;
         }
-        let client = Client::new(&base, &tenant.company_id, &token, RetryPolicy::default())?;
+        let client =
+            Client::with_source(&base, &tenant.company_id, source, RetryPolicy::default())?;
         let report = bexio_bi_sync::sync(
             &tenant.company_id,
             &client,

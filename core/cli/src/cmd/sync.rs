@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use bexio::client::{Client, RetryPolicy};
 use bexio_bi_store::Store;
-use bexio_bi_sync::{Options, Report};
+use bexio_bi_sync::{Mode, Options, Report};
 use clap::Args as ClapArgs;
 use serde::Serialize;
 
@@ -23,6 +23,12 @@ pub struct Args {
     /// Print a machine-readable summary on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Read everything again instead of only what changed since the last sync.
+    #[arg(long, conflicts_with = "offline")]
+    pub full: bool,
+    /// Build the tables from the local copy of the last syncs, without asking bexio.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 /// Companies synced at the same time.
@@ -50,44 +56,60 @@ pub async fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     let slots = Arc::new(tokio::sync::Semaphore::new(COMPANIES_AT_ONCE));
     let options = Options {
         concurrency: config.sync.concurrency,
+        full: args.full,
+        ..Options::default()
     };
+    if args.offline {
+        return offline(
+            &store,
+            tenants.iter().map(|t| t.name.clone()),
+            progress,
+            args.json,
+        );
+    }
 
     let mut set = tokio::task::JoinSet::new();
     let mut names = std::collections::HashMap::new();
     for t in tenants {
         let t_name = t.name.clone();
-        let Some(token) = secrets.token(&t.name) else {
-            let error = format!(
-                "no token stored for {0}: run `bexio-bi auth token --tenant {0}`",
-                t.name
-            );
-            names.insert(
-                set.spawn(async move {
-                    Outcome::Failed {
-                        tenant: t.name,
-                        error,
-                    }
-                })
-                .id(),
-                t_name.clone(),
-            );
-            continue;
+        // A fixed token, or an OAuth sign-in renewed (and stored) as it expires.
+        let source = match super::auth::token_source(&home, &t, &secrets) {
+            Ok(source) => source,
+            Err(error) => {
+                names.insert(
+                    set.spawn(async move {
+                        Outcome::Failed {
+                            tenant: t.name,
+                            error,
+                        }
+                    })
+                    .id(),
+                    t_name.clone(),
+                );
+                continue;
+            }
         };
-        let (store, progress, slots) = (store.clone(), Arc::clone(&progress), Arc::clone(&slots));
+        let (store, progress, slots, options) = (
+            store.clone(),
+            Arc::clone(&progress),
+            Arc::clone(&slots),
+            options.clone(),
+        );
         names.insert(
             set.spawn(async move {
                 // A fiduciary's dozens of companies share the machine: a few sync at a time.
                 let _slot = slots.acquire_owned().await;
-                let client = match Client::new(&t.base_url, &t.name, &token, RetryPolicy::default())
-                {
-                    Ok(c) => c,
-                    Err(e) => {
-                        return Outcome::Failed {
-                            tenant: t.name,
-                            error: e.to_string(),
-                        };
-                    }
-                };
+                let client =
+                    match Client::with_source(&t.base_url, &t.name, source, RetryPolicy::default())
+                    {
+                        Ok(c) => c,
+                        Err(e) => {
+                            return Outcome::Failed {
+                                tenant: t.name,
+                                error: e.to_string(),
+                            };
+                        }
+                    };
                 match bexio_bi_sync::sync(&t.name, &client, &store, options, progress).await {
                     Ok(report) => Outcome::Synced(report),
                     Err(e) => Outcome::Failed {
@@ -111,24 +133,86 @@ pub async fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
             },
         });
     }
+    summarize(outcomes, args.json)
+}
+
+/// Builds each company's tables from its mirror (`--offline`).
+fn offline(
+    store: &Store,
+    tenants: impl Iterator<Item = String>,
+    progress: Arc<dyn bexio_bi_sync::Progress>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let outcomes = tenants
+        .map(
+            |t| match bexio_bi_sync::rebuild(&t, store, Arc::clone(&progress)) {
+                Ok(report) => Outcome::Synced(report),
+                Err(e) => Outcome::Failed {
+                    tenant: t,
+                    error: e.to_string(),
+                },
+            },
+        )
+        .collect();
+    summarize(outcomes, json)
+}
+
+/// Prints what happened and turns failures into the exit code.
+fn summarize(mut outcomes: Vec<Outcome>, json: bool) -> anyhow::Result<()> {
     outcomes.sort_by(|a, b| name(a).cmp(name(b)));
-    if args.json {
+    if json {
         println!("{}", serde_json::to_string_pretty(&outcomes)?);
     } else {
         for o in &outcomes {
             match o {
                 Outcome::Synced(r) => {
                     let rows: u64 = r.tables.values().sum();
+                    let mode = match r.mode {
+                        Mode::Full => "full",
+                        Mode::Incremental => "incremental",
+                        Mode::Offline => "offline",
+                    };
                     println!(
-                        "{}: {rows} rows in {} tables, {} rejected, {} requests ({} retried, {} throttled), {:.1} s",
+                        "{}: {mode}, {rows} rows in {} tables, {} rejected, {} requests ({} retried, {} throttled, {} saved by the local copy), {:.1} s",
                         r.tenant,
                         r.tables.len(),
                         r.rejected,
                         r.http.requests,
                         r.http.retries,
                         r.http.throttled,
+                        r.cache.requests_saved,
                         r.seconds
                     );
+                    if r.mode == Mode::Incremental {
+                        let changed: Vec<String> = r
+                            .changes
+                            .iter()
+                            .filter(|(_, c)| {
+                                !(c.created.is_empty()
+                                    && c.updated.is_empty()
+                                    && c.deleted.is_empty())
+                            })
+                            .map(|(stream, c)| {
+                                format!(
+                                    "{stream} +{} ~{} -{}",
+                                    c.created.len(),
+                                    c.updated.len(),
+                                    c.deleted.len()
+                                )
+                            })
+                            .collect();
+                        if changed.is_empty() {
+                            println!("  nothing changed in bexio");
+                        } else {
+                            println!("  changed: {}", changed.join(", "));
+                        }
+                    }
+                    if !r.cache.resumed.is_empty() {
+                        println!(
+                            "  resumed an interrupted sync ({} steps were already done)",
+                            r.cache.resumed.len()
+                        );
+                    }
                     for s in &r.skipped {
                         println!("  skipped {}: {}", s.stream, s.reason);
                     }

@@ -1,5 +1,8 @@
 //! The `bexio-bi` binary as users and scripts meet it.
 
+mod auth;
+mod resume;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -6,8 +6,11 @@
 //! - `5xx`: 500, 502 (an HTML page from the CDN) or 503 (maintenance);
 //! - `slow`: the answer waits (default 2 s, or `:<n>ms` / `:<n>s`);
 //! - `truncate`: the JSON body is cut short (a consistent `Content-Length`, broken JSON);
-//! - `drift`: type drift seen in real answers: `positions[].pos` as a string, and `null` where
-//!   the documentation promises a number.
+//! - `drift`: type drift seen in real answers: `positions[].pos` as a string, and numbers sent
+//!   as strings (`"currency_id":"1"`). The values survive, only their JSON types change. (bexio's
+//!   real `null`s where the documentation promises a number belong to records, not to answers:
+//!   the generated data has them; a fault that blanks values at random per answer would destroy
+//!   information no client could recover.)
 
 use std::time::Duration;
 
@@ -164,7 +167,7 @@ impl Dice {
 }
 
 /// Applies type drift to a JSON answer: `pos` numbers become strings, and about one numeric field
-/// in eight becomes `null`.
+/// in eight is sent as a string.
 pub fn drift(value: &mut serde_json::Value, seed: u64) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     walk(value, &mut rng);
@@ -181,8 +184,11 @@ fn walk(v: &mut serde_json::Value, rng: &mut ChaCha8Rng) {
                     *field = serde_json::Value::String(n.to_string());
                     continue;
                 }
-                if field.is_number() && k != "id" && rng.random_bool(0.125) {
-                    *field = serde_json::Value::Null;
+                if let serde_json::Value::Number(n) = field
+                    && k != "id"
+                    && rng.random_bool(0.125)
+                {
+                    *field = serde_json::Value::String(n.to_string());
                     continue;
                 }
                 walk(field, rng);
@@ -225,5 +231,15 @@ mod tests {
         drift(&mut v, 9);
         assert_eq!(v["positions"][0]["pos"], serde_json::json!("1"));
         assert_eq!(v["id"], serde_json::json!(1));
+        // Values survive: every number is still there, as a number or as its digits.
+        let v = serde_json::json!({"a": 1, "b": 2.5, "c": [{"d": 3}], "e": null});
+        for seed in 0..64 {
+            let mut d = v.clone();
+            drift(&mut d, seed);
+            for (k, n) in [("a", "1"), ("b", "2.5")] {
+                assert!(d[k].to_string().trim_matches('"') == n, "{k}: {}", d[k]);
+            }
+            assert!(d["e"].is_null());
+        }
     }
 }
