@@ -165,6 +165,12 @@ pub struct Tombstone {
     pub body: Vec<u8>,
 }
 
+/// How long [`Mirror::open`] waits for another user to let go.
+const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Memory the mirror's page cache may use.
+const CACHE_BYTES: usize = 64 << 20;
+
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const RUN: &str = "run";
 
@@ -227,7 +233,8 @@ impl std::fmt::Debug for Mirror {
 type Tx = redb::WriteTransaction;
 
 impl Mirror {
-    /// Opens (or creates) the mirror at `path`; one process at a time.
+    /// Opens (or creates) the mirror at `path`; one user at a time. A mirror still held (a
+    /// cancelled sync finishing its last write) is waited for up to `BUSY_WAIT`.
     pub fn open(path: impl AsRef<Path>) -> Result<Mirror, CacheError> {
         let path = path.as_ref().to_path_buf();
         if let Some(dir) = path.parent() {
@@ -236,13 +243,28 @@ impl Mirror {
                 message: e.to_string(),
             })?;
         }
-        match Database::create(&path) {
-            Ok(db) => Ok(Mirror { db, path }),
-            Err(redb::DatabaseError::DatabaseAlreadyOpen) => Err(CacheError::Busy { path }),
-            Err(e) => Err(CacheError::Damaged {
-                path,
-                message: e.to_string(),
-            }),
+        let started = std::time::Instant::now();
+        loop {
+            // redb caches up to 1 GiB by default; a sync streams through the mirror, so a small
+            // cache keeps its memory flat whatever the size of the company.
+            match Database::builder()
+                .set_cache_size(CACHE_BYTES)
+                .create(&path)
+            {
+                Ok(db) => return Ok(Mirror { db, path }),
+                Err(redb::DatabaseError::DatabaseAlreadyOpen) if started.elapsed() < BUSY_WAIT => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
+                    return Err(CacheError::Busy { path });
+                }
+                Err(e) => {
+                    return Err(CacheError::Damaged {
+                        path,
+                        message: e.to_string(),
+                    });
+                }
+            }
         }
     }
 

@@ -86,13 +86,77 @@ pub struct SyncSettings {
     /// Detail requests in flight per company.
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
+    /// How far `updated_at` searches reach back before the newest change already seen.
+    #[serde(default = "default_overlap")]
+    pub overlap: String,
 }
 
 impl Default for SyncSettings {
     fn default() -> Self {
         SyncSettings {
             concurrency: default_concurrency(),
+            overlap: default_overlap(),
         }
+    }
+}
+
+fn default_overlap() -> String {
+    "15m".into()
+}
+
+/// `[cache]`: how long the local copy of each kind of reference data is trusted.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSettings {
+    /// Time-to-live by stream (`country = "7d"`, `taxes = "1h"`, `article = "0"` for every run).
+    #[serde(default)]
+    pub ttl: BTreeMap<String, String>,
+}
+
+/// `90s`, `15m`, `1h`, `7d` or plain seconds; `0` is allowed (no caching, no overlap).
+pub fn parse_span(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, unit) = t
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((t, ""), |i| t.split_at(i));
+    let bad = || format!("{s:?} is not a duration like 90s, 15m, 1h or 7d");
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    let factor = match unit.trim() {
+        "" | "s" => 1,
+        "m" | "min" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(bad()),
+    };
+    Ok(n.saturating_mul(factor))
+}
+
+impl Config {
+    /// The sync options this configuration asks for.
+    pub fn sync_options(&self, full: bool) -> anyhow::Result<bexio_bi_sync::Options> {
+        let overlap = parse_span(&self.sync.overlap)
+            .map_err(|e| UsageError(format!("[sync] overlap: {e}")))?;
+        let mut ttl = BTreeMap::new();
+        for (stream, span) in &self.cache.ttl {
+            let known = bexio_bi_sync::streams::STREAMS.iter().map(|s| s.key);
+            if !known.clone().any(|k| k == stream) {
+                return Err(UsageError(format!(
+                    "[cache.ttl] {stream:?} is not a stream; streams are: {}",
+                    known.collect::<Vec<_>>().join(", ")
+                ))
+                .into());
+            }
+            let secs =
+                parse_span(span).map_err(|e| UsageError(format!("[cache.ttl] {stream}: {e}")))?;
+            ttl.insert(stream.clone(), secs);
+        }
+        Ok(bexio_bi_sync::Options {
+            concurrency: self.sync.concurrency,
+            full,
+            overlap_seconds: overlap,
+            ttl,
+            ..bexio_bi_sync::Options::default()
+        })
     }
 }
 
@@ -107,6 +171,9 @@ pub struct Config {
     /// Sync settings.
     #[serde(default)]
     pub sync: SyncSettings,
+    /// How long cached reference data is trusted.
+    #[serde(default)]
+    pub cache: CacheSettings,
     /// Companies.
     #[serde(default, rename = "tenant")]
     pub tenants: Vec<Tenant>,
@@ -123,6 +190,15 @@ pub const EXAMPLE: &str = r#"# bexio-bi configuration. Tokens are not kept here:
 [sync]
 # Detail requests in flight per company (bexio allows about 1000 requests a minute per company).
 concurrency = 4
+# Changes are searched by updated_at since the newest change already seen, minus this overlap.
+overlap = "15m"
+
+# Reference data is read again only when the local copy is older than its time-to-live
+# (defaults: countries and languages 7d, other lookups 1d, accounts, taxes, users 1h; documents,
+# the journal, bills and expenses every run). "0" reads a stream every run.
+# [cache.ttl]
+# taxes = "1d"
+# article = "6h"
 
 # One [[tenant]] per bexio company. `name` is yours to choose.
 [[tenant]]
@@ -543,6 +619,30 @@ mod tests {
         let c: Config = toml::from_str(EXAMPLE).expect("example parses");
         c.validate().expect("example is valid");
         assert_eq!(c.tenants[0].base_url, BEXIO_API);
+    }
+
+    #[test]
+    fn cache_lifetimes_and_overlap_become_sync_options() {
+        let c: Config = toml::from_str(
+            "[sync]\noverlap = \"2m\"\n[cache.ttl]\ncountry = \"7d\"\narticle = \"0\"\n",
+        )
+        .expect("parses");
+        let o = c.sync_options(true).expect("options");
+        assert!(o.full);
+        assert_eq!(o.overlap_seconds, 120);
+        assert_eq!(o.ttl["country"], 7 * 86_400);
+        assert_eq!(o.ttl["article"], 0);
+        for (toml, needle) in [
+            ("[cache.ttl]\ncountries = \"1d\"\n", "is not a stream"),
+            ("[cache.ttl]\ncountry = \"soon\"\n", "not a duration"),
+            ("[sync]\noverlap = \"-5m\"\n", "overlap"),
+        ] {
+            let c: Config = toml::from_str(toml).expect("parses");
+            let e = c.sync_options(false).expect_err(toml).to_string();
+            assert!(e.contains(needle), "{toml}: {e}");
+        }
+        assert_eq!(parse_span("90"), Ok(90));
+        assert_eq!(parse_span("1h"), Ok(3600));
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! Bringing the mirror up to date with bexio: listings, `updated_at` searches, per-invoice reads.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Instant;
+use std::sync::Arc;
 
 use bexio::client::{Answer, Client, ClientError, Paging};
-use bexio_bi_cache::{Change, Incoming, Key, Mirror, RunState, StreamState, key_of, key_of_bytes};
+use bexio_bi_cache::{
+    CacheError, Change, Incoming, Key, Mirror, RunState, StreamState, key_of, key_of_bytes,
+};
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -113,7 +115,7 @@ fn paid(raw: &[u8]) -> bool {
 pub(crate) struct Fetcher<'a> {
     pub tenant: &'a str,
     pub client: &'a Client,
-    pub mirror: &'a Mirror,
+    pub mirror: &'a Arc<Mirror>,
     pub progress: &'a dyn Progress,
     pub options: &'a Options,
     pub run: RunState,
@@ -425,9 +427,10 @@ impl Fetcher<'_> {
     }
 
     /// One request per key, `concurrency` in flight (a sliding window: a slow answer never
-    /// holds the others back). Answers are stored in small durable transactions, each ticking
-    /// its keys off the plan: a run killed here resumes with the keys still to do. 404s
-    /// (deleted meanwhile) are counted and skipped.
+    /// holds the others back). Answers go to a writer thread that stores them in durable
+    /// transactions, each ticking its keys off the plan, batching whatever arrived while the
+    /// last one was written: the requests never wait for the disk, and a run killed here
+    /// resumes with the keys still to do. 404s (deleted meanwhile) are counted and skipped.
     async fn per_id(
         &mut self,
         name: &str,
@@ -438,6 +441,25 @@ impl Fetcher<'_> {
     ) -> Result<(), SyncError> {
         self.progress
             .start(self.tenant, name, Some(keys.len() as u64));
+        // Bounded: if the disk falls behind, the requests wait (memory stays flat).
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<(Key, Option<Vec<u8>>)>(1024);
+        let writer = {
+            let mirror = Arc::clone(self.mirror);
+            let (stream, plan) = (stream.to_owned(), plan.to_owned());
+            tokio::task::spawn_blocking(move || -> Result<(), CacheError> {
+                while let Some(first) = rx.blocking_recv() {
+                    let mut batch = vec![first];
+                    while batch.len() < 512 {
+                        match rx.try_recv() {
+                            Ok(more) => batch.push(more),
+                            Err(_) => break,
+                        }
+                    }
+                    mirror.put_results(&stream, &plan, &batch, true)?;
+                }
+                Ok(())
+            })
+        };
         let mut set = tokio::task::JoinSet::new();
         let mut next = keys.iter();
         let spawn = |set: &mut tokio::task::JoinSet<(Key, Result<Answer, ClientError>)>,
@@ -450,8 +472,6 @@ impl Fetcher<'_> {
         for k in next.by_ref().take(self.options.concurrency.max(1)) {
             spawn(&mut set, k);
         }
-        let mut pending: Vec<(Key, Option<Vec<u8>>)> = Vec::new();
-        let mut last_write = Instant::now();
         let mut failure = None;
         while let Some(done) = set.join_next().await {
             let (key, answer) = match done {
@@ -461,31 +481,31 @@ impl Fetcher<'_> {
                     break;
                 }
             };
-            match answer {
-                Ok(a) => pending.push((key, Some(a.body))),
+            let stored = match answer {
+                Ok(a) => (key, Some(a.body)),
                 Err(ClientError::NotFound { .. }) => {
                     self.vanished += 1;
-                    pending.push((key, None));
+                    (key, None)
                 }
                 Err(e) => {
                     failure = Some(e.into());
                     break;
                 }
+            };
+            if tx.send(stored).await.is_err() {
+                // The writer stopped: its error is reported below.
+                break;
             }
             if let Some(k) = next.next() {
                 spawn(&mut set, k);
             }
             self.progress.advance(self.tenant, name, 1);
-            // On disk every 64 answers or quarter second: a kill loses at most that much.
-            if pending.len() >= 64 || last_write.elapsed().as_millis() >= 250 {
-                self.mirror.put_results(stream, plan, &pending, true)?;
-                pending.clear();
-                last_write = Instant::now();
-            }
         }
         // What arrived is kept even when the step failed: the next run resumes after it.
-        self.mirror.put_results(stream, plan, &pending, true)?;
+        drop(tx);
+        let written = writer.await.map_err(|e| SyncError::Task(e.to_string()))?;
         self.progress.finish(self.tenant, name);
+        written?;
         match failure {
             Some(e) => Err(e),
             None => Ok(()),

@@ -214,7 +214,7 @@ pub async fn sync(
     let before = client.stats();
     // The store's lock first: one sync per company.
     let mut writer = store.begin(tenant)?;
-    let mirror = Mirror::open(mirror_path(store, tenant))?;
+    let mirror = Arc::new(Mirror::open(mirror_path(store, tenant))?);
     let now = now_unix();
     // The first run of a company is a full one (and stays full when it is resumed).
     let first = mirror.stream_state(streams::INVOICES)?.is_none();
@@ -259,7 +259,20 @@ pub async fn sync(
         ..
     } = f;
     let changes = fetch::change_lists(&mirror)?;
-    let rejected = build::tables(tenant, &mirror, &mut writer, &skip, progress.as_ref())?;
+    // Building is CPU work: off the async workers, which other companies' syncs share.
+    let (rejected, writer) = {
+        let (tenant, mirror, progress) = (
+            tenant.to_owned(),
+            Arc::clone(&mirror),
+            Arc::clone(&progress),
+        );
+        tokio::task::spawn_blocking(move || {
+            build::tables(&tenant, &mirror, &mut writer, &skip, progress.as_ref())
+                .map(|n| (n, writer))
+        })
+        .await
+        .map_err(|e| SyncError::Task(e.to_string()))??
+    };
     let manifest = writer.commit()?;
     // Only now is the run over: killed before this line, the next run resumes and rebuilds.
     mirror.finish_run()?;

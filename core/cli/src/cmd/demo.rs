@@ -59,7 +59,12 @@ struct CompanyReport {
     week_created: usize,
     week_updated: usize,
     week_deleted: usize,
+    /// The incremental sync found exactly the ids bexio changed (invoices, quotes, orders,
+    /// contacts).
+    week_found_exactly: bool,
+    week_requests: u64,
     invoices_after_week: u64,
+    reconciled_after_week: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -272,9 +277,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             .await?
             .error_for_status()?;
         let week: serde_json::Value = resp.json().await?;
-        let changes = &week["companies"][0]["changes"]["kb_invoice"];
-        let count = |k: &str| changes[k].as_array().map_or(0, Vec::len);
-        bexio_bi_sync::sync(
+        let changes = &week["companies"][0]["changes"];
+        let second = bexio_bi_sync::sync(
             &tenant.company_id,
             &client,
             &store,
@@ -283,7 +287,46 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         )
         .await
         .context("second sync failed")?;
-        let (invoices_after_week, _) = stored_totals(&store, &tenant.company_id)?;
+        // The incremental sync must have found exactly what bexio changed.
+        let ids = |v: &serde_json::Value| -> std::collections::BTreeSet<String> {
+            v.as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .map(|id| id.to_string().trim_matches('"').to_owned())
+                .collect()
+        };
+        let week_found_exactly = ["kb_invoice", "kb_offer", "kb_order", "contact"]
+            .iter()
+            .all(|stream| {
+                let found = second.changes.get(*stream).cloned().unwrap_or_default();
+                let set =
+                    |v: &[String]| v.iter().cloned().collect::<std::collections::BTreeSet<_>>();
+                set(&found.created) == ids(&changes[*stream]["created"])
+                    && set(&found.updated) == ids(&changes[*stream]["updated"])
+                    && set(&found.deleted) == ids(&changes[*stream]["deleted"])
+            });
+        let found = second
+            .changes
+            .get("kb_invoice")
+            .cloned()
+            .unwrap_or_default();
+        let (invoices_after_week, totals_after) = stored_totals(&store, &tenant.company_id)?;
+        let (stats, _) = get_json(
+            &http,
+            &format!("{base}/_sandbox/stats?company_id={}", tenant.company_id),
+            "",
+        )
+        .await?;
+        let mut truth_after: BTreeMap<String, Decimal> = BTreeMap::new();
+        if let Some(by) = stats["companies"][0]["stats"]["invoices"]["by_currency"].as_object() {
+            for (code, sums) in by {
+                truth_after.insert(
+                    code.clone(),
+                    sums["sum_total"].as_str().unwrap_or("0").parse()?,
+                );
+            }
+        }
         companies.push(CompanyReport {
             name: tenant.name.clone(),
             company_id: tenant.company_id.clone(),
@@ -296,13 +339,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             requests: report.http.requests,
             throttled: report.http.throttled,
             sync_seconds: report.seconds,
-            week_created: count("created"),
-            week_updated: count("updated"),
-            week_deleted: count("deleted"),
+            week_created: found.created.len(),
+            week_updated: found.updated.len(),
+            week_deleted: found.deleted.len(),
+            week_found_exactly,
+            week_requests: second.http.requests,
             invoices_after_week,
+            reconciled_after_week: totals_after == truth_after && second.rejected == 0,
         });
     }
-    let requests = companies.iter().map(|c| c.requests).sum();
+    let requests = companies.iter().map(|c| c.requests + c.week_requests).sum();
     let (stats, _) = get_json(&http, &format!("{base}/_sandbox/stats"), "").await?;
     let simulated_minutes = stats["clock"]["simulated_seconds"].as_f64().unwrap_or(0.0) / 60.0;
     let report = Report {
@@ -328,8 +374,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         print_report(&report);
         println!("Report saved to {}", path.display());
     }
-    if report.companies.iter().any(|c| !c.reconciled) {
+    if report
+        .companies
+        .iter()
+        .any(|c| !c.reconciled || !c.reconciled_after_week)
+    {
         bail!("invoice totals in the store do not match the sandbox's ground truth");
+    }
+    if report.companies.iter().any(|c| !c.week_found_exactly) {
+        bail!("the incremental sync did not find exactly what changed in bexio");
     }
     Ok(())
 }
@@ -375,15 +428,27 @@ fn print_report(r: &Report) {
         let tables = c.tables.len();
         let rows: u64 = c.tables.values().sum();
         println!(
-            "{}: {rows} rows in {tables} tables, {} rejected, {} throttled, {:.1} s; a week later {} new, {} changed, {} deleted → {} invoices",
-            c.company_id,
-            c.rejected,
-            c.throttled,
-            c.sync_seconds,
+            "{}: {rows} rows in {tables} tables, {} rejected, {} throttled, {:.1} s",
+            c.company_id, c.rejected, c.throttled, c.sync_seconds,
+        );
+        println!(
+            "  a week later, an incremental sync: {} new, {} changed, {} deleted invoices ({}) in {} requests instead of {} → {} invoices, {}",
             c.week_created,
             c.week_updated,
             c.week_deleted,
-            c.invoices_after_week
+            if c.week_found_exactly {
+                "exactly what bexio changed"
+            } else {
+                "NOT what bexio changed"
+            },
+            c.week_requests,
+            c.requests,
+            c.invoices_after_week,
+            if c.reconciled_after_week {
+                "reconciled to the cent"
+            } else {
+                "NOT reconciled"
+            }
         );
     }
     println!();

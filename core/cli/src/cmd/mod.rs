@@ -35,7 +35,10 @@ Examples:
   bexio-bi init                              Write an example config.toml, then add your companies
   bexio-bi auth token --tenant meier-it < token.txt
                                              Store a Personal Access Token (checked against bexio)
-  bexio-bi sync                              Pull every configured company, concurrently
+  bexio-bi auth login --tenant meier-it      Sign in with OAuth in the browser (PKCE, 127.0.0.1 callback)
+  bexio-bi sync                              Pull what changed in every configured company, concurrently
+  bexio-bi sync --full --tenant meier-it     Read everything again
+  bexio-bi sync --offline                    Rebuild the tables from the local copy, without bexio
   bexio-bi tables                            What is stored, with row counts
   bexio-bi show fact_invoice --limit 5       Rows of a table (--format table|csv|json)
   bexio-bi sandbox serve                     Serve a fake bexio on a free port; prints URL and tokens as JSON
@@ -57,7 +60,11 @@ enum Command {
     /// Store credentials of a company.
     #[command(subcommand)]
     Auth(auth::Command),
-    /// Pull companies from bexio into the local store (all of them, concurrently, by default).
+    /// Pull companies from bexio into the local store: only what changed since the last sync,
+    /// all companies concurrently by default; an interrupted sync resumes where it stopped.
+    #[command(
+        after_help = "Examples:\n  bexio-bi sync                      every company, only what changed\n  bexio-bi sync --tenant meier-it --json\n  bexio-bi sync --full               read everything again\n  bexio-bi sync --offline            rebuild the tables from the local copy\n\nExit codes: 0 all synced, 1 a company failed (the others are synced), 2 wrong command line or configuration."
+    )]
     Sync(sync::Args),
     /// List the stored tables and their row counts.
     Tables(tables::TablesArgs),

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use bexio::client::{Client, RetryPolicy};
 use bexio_bi_store::Store;
-use bexio_bi_sync::{Mode, Options, Report};
+use bexio_bi_sync::{Mode, Report};
 use clap::Args as ClapArgs;
 use serde::Serialize;
 
@@ -54,11 +54,7 @@ pub async fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     // Each company has its own bexio rate limits, so several run side by side; a bound keeps
     // memory and sockets in check for fiduciaries with many companies.
     let slots = Arc::new(tokio::sync::Semaphore::new(COMPANIES_AT_ONCE));
-    let options = Options {
-        concurrency: config.sync.concurrency,
-        full: args.full,
-        ..Options::default()
-    };
+    let options = config.sync_options(args.full)?;
     if args.offline {
         return offline(
             &store,

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Side by side, in one run, on the same sandbox company under bexio's real rate limits
+# (time-scaled): a full sync, then — after the company's business moved on so that about 1 % of
+# its records changed — an incremental sync and, for comparison, a full re-sync (what a user
+# would otherwise do, and what tools without incremental pulls do). Not part of `make test`.
+#
+#   core/sync/bench/incremental.sh            # 100,000 invoices, 2 days of business
+#   INVOICES=20000 DAYS=5 core/sync/bench/incremental.sh
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../../.." && pwd)"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bexio-bi/target}"
+invoices="${INVOICES:-100000}"
+days="${DAYS:-2}"
+scale="${TIME_SCALE:-60}"
+
+profile="${PROFILE:-release}"   # a user's binary; PROFILE=debug to skip the release build
+if [ "$profile" = release ]; then cargo build --quiet --release -p bexio-bi; else cargo build --quiet -p bexio-bi; fi
+bin="$CARGO_TARGET_DIR/$profile/bexio-bi"
+work="$(mktemp -d)"
+trap 'kill "$sandbox_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+"$bin" sandbox serve --invoices "$invoices" --time-scale "$scale" --seed 1 >"$work/ready" 2>/dev/null &
+sandbox_pid=$!
+for _ in $(seq 600); do [ -s "$work/ready" ] && break; sleep 0.5; done
+url="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["url"])' "$work/ready")"
+token="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tenants"][0]["token"])' "$work/ready")"
+
+sync() { # home, extra args…
+  local home="$1"; shift
+  mkdir -p "$home"
+  printf '[sync]\nconcurrency = 8\n\n[[tenant]]\nname = "bench"\nbase_url = "%s"\n' "$url" >"$home/config.toml"
+  BEXIO_BI_HOME="$home" BEXIO_BI_TENANT_BENCH_TOKEN="$token" "$bin" --quiet sync --json "$@"
+}
+
+echo "sandbox: $invoices invoices, time scale $scale (a simulated minute every $((60 / ${scale%.*})) s)" >&2
+sync "$work/a" >"$work/full.json"
+curl -s -X POST "$url/_sandbox/advance?days=$days" >"$work/advance.json"
+sync "$work/a" >"$work/incremental.json"
+sync "$work/b" >"$work/resync.json"
+
+python3 - "$work" "$scale" <<'PY'
+import json, sys
+work, scale = sys.argv[1], float(sys.argv[2])
+full = json.load(open(f"{work}/full.json"))[0]
+inc = json.load(open(f"{work}/incremental.json"))[0]
+resync = json.load(open(f"{work}/resync.json"))[0]
+adv = json.load(open(f"{work}/advance.json"))["companies"][0]["changes"]
+records = sum(full["tables"].get(t, 0) for t in ("fact_invoice", "fact_quote", "fact_order", "dim_contact"))
+changed = sum(len(adv.get(r, {}).get(k, [])) for r in ("kb_invoice", "kb_offer", "kb_order", "contact") for k in ("created", "updated", "deleted"))
+found = sum(sum(c.values()) for s, c in inc["changes"].items() if s in ("kb_invoice", "kb_offer", "kb_order", "contact"))
+print(f"changed by advance: {changed} of {records} documents and contacts ({100 * changed / records:.2f} %); the incremental sync found {found}")
+print(f"{'run':<24}{'requests':>10}{'share':>8}{'429s':>6}{'sim. minutes':>14}{'wall s':>8}")
+for name, r in (("full (first)", full), ("incremental", inc), ("full re-sync", resync)):
+    share = 100 * r["http"]["requests"] / full["http"]["requests"]
+    print(f"{name:<24}{r['http']['requests']:>10}{share:>7.2f}%{r['http']['throttled']:>6}{r['seconds'] * scale / 60:>14.1f}{r['seconds']:>8.1f}")
+live = lambda r: {t: n for t, n in r["tables"].items() if t != "tombstones"}
+same = live(inc) == live(resync)
+diff = {t: (live(inc).get(t), live(resync).get(t)) for t in set(live(inc)) | set(live(resync)) if live(inc).get(t) != live(resync).get(t)}
+print(f"incremental tables equal the re-sync's row counts: {same} {diff if diff else ''}; tombstones: {inc['tables'].get('tombstones', 0)}")
+print(f"requests saved by the local copy: {inc['cache']['requests_saved']}; streams fresh by TTL: {len(inc['cache']['fresh'])}")
+PY
