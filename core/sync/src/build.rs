@@ -7,7 +7,7 @@ use bexio::normalize::{Normalizer, Resource};
 use bexio_bi_cache::{Mirror, id_of_key};
 use bexio_bi_store::SnapshotWriter;
 
-use crate::streams::{DETAILS, INVOICES, PAYMENTS, STREAMS, stream};
+use crate::streams::{DETAILS, INVOICES, PAYMENTS, RATES, STREAMS, stream};
 use crate::{Progress, SyncError};
 
 /// Records per array handed to the normalizer, and bytes at most.
@@ -80,6 +80,14 @@ pub(crate) fn tables(
     for s in STREAMS.iter().filter(|s| !skip.contains(s.key)) {
         let n = b.stream(mirror, s.key, s.resource)?;
         progress.advance(tenant, NAME, n);
+        if s.key == "accounting/journal" {
+            // Rates the journal lacks, before the documents that need them.
+            for item in mirror.records(RATES)? {
+                let (key, body) = item?;
+                let code = key.split(':').next().unwrap_or_default().to_owned();
+                b.feed(Resource::ExchangeRates(code), &body)?;
+            }
+        }
     }
     if !skip.contains(INVOICES) {
         let n = b.stream(mirror, DETAILS, || Resource::InvoiceLines)?;

@@ -11,7 +11,7 @@ use chrono::NaiveDateTime;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::streams::{DETAILS, Freshness, INVOICES, PAYMENTS, STREAMS, Stream};
+use crate::streams::{DETAILS, Freshness, INVOICES, PAYMENTS, RATES, STREAMS, Stream};
 use crate::{Options, Progress, Skipped, SyncError};
 
 /// What the sync needs of a record to mirror it.
@@ -144,8 +144,104 @@ impl Fetcher<'_> {
         for s in STREAMS {
             self.stream(s).await?;
         }
+        self.rates().await?;
         self.details().await?;
         self.payments().await
+    }
+
+    /// bexio's exchange rates for documents in other currencies dated before the journal's
+    /// first booking in that currency (the journal's bookings carry the rates of later days):
+    /// one request per currency and month, kept for good (past rates do not change).
+    async fn rates(&mut self) -> Result<(), SyncError> {
+        if self.done(RATES) {
+            return Ok(());
+        }
+        #[derive(Deserialize)]
+        struct Dated {
+            #[serde(default)]
+            currency_id: serde_json::Value,
+            #[serde(default)]
+            date: Option<String>,
+            #[serde(default)]
+            is_valid_from: Option<String>,
+        }
+        let day = |s: &Option<String>| {
+            s.as_deref()
+                .and_then(|s| s.get(..10))
+                .and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+        };
+        let currency = |v: &serde_json::Value| {
+            v.as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+        };
+        let mut codes: BTreeMap<u64, String> = BTreeMap::new();
+        for item in self.mirror.records("currencies")? {
+            let (k, body) = item?;
+            #[derive(Deserialize)]
+            struct C {
+                name: String,
+            }
+            if let (Ok(id), Ok(c)) = (
+                bexio_bi_cache::id_of_key(&k).parse::<u64>(),
+                serde_json::from_slice::<C>(&body),
+            ) && c.name != "CHF"
+            {
+                codes.insert(id, c.name);
+            }
+        }
+        let mut booked: BTreeMap<u64, chrono::NaiveDate> = BTreeMap::new();
+        for item in self.mirror.records("accounting/journal")? {
+            let (_, body) = item?;
+            if let Ok(d) = serde_json::from_slice::<Dated>(&body)
+                && let (Some(c), Some(day)) = (currency(&d.currency_id), day(&d.date))
+            {
+                let e = booked.entry(c).or_insert(day);
+                *e = (*e).min(day);
+            }
+        }
+        // Months (their first document's day) that the journal cannot price.
+        let mut wanted: BTreeMap<(u64, String), chrono::NaiveDate> = BTreeMap::new();
+        for stream in ["kb_offer", "kb_order", INVOICES] {
+            for item in self.mirror.records(stream)? {
+                let (_, body) = item?;
+                let Ok(d) = serde_json::from_slice::<Dated>(&body) else {
+                    continue;
+                };
+                let (Some(c), Some(on)) = (currency(&d.currency_id), day(&d.is_valid_from)) else {
+                    continue;
+                };
+                if !codes.contains_key(&c) || booked.get(&c).is_some_and(|b| *b <= on) {
+                    continue;
+                }
+                let month = on.format("%Y-%m").to_string();
+                let e = wanted.entry((c, month)).or_insert(on);
+                *e = (*e).min(on);
+            }
+        }
+        for ((c, _), on) in wanted {
+            let key = format!("{}:{on}", codes[&c]);
+            if self.mirror.get(RATES, &key)?.is_some() {
+                continue;
+            }
+            let answer = self
+                .client
+                .get(&format!("/3.0/currencies/{c}/exchange_rates?date={on}"))
+                .await;
+            match answer {
+                Ok(a) => {
+                    let rec = Incoming {
+                        key: &key,
+                        version: None,
+                        body: &a.body,
+                    };
+                    self.mirror.put_page(RATES, &[rec], false, true)?;
+                }
+                // Without the scope or the route, documents stay without a CHF amount.
+                Err(ClientError::Forbidden { .. } | ClientError::NotFound { .. }) => break,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.mark(RATES)
     }
 
     async fn stream(&mut self, s: &Stream) -> Result<(), SyncError> {

@@ -190,6 +190,38 @@ pub struct Report {
     pub seconds: f64,
 }
 
+impl Report {
+    /// A report of a new snapshot, with nothing fetched yet.
+    fn new(
+        tenant: &str,
+        manifest: &bexio_bi_store::Manifest,
+        mode: Mode,
+        rejected: u64,
+        mirror: &Mirror,
+    ) -> Result<Report, SyncError> {
+        Ok(Report {
+            tenant: tenant.to_owned(),
+            snapshot: manifest.id.clone(),
+            mode,
+            tables: manifest
+                .tables
+                .iter()
+                .map(|t| (t.name.clone(), t.rows))
+                .collect(),
+            rejected,
+            skipped: Vec::new(),
+            vanished: 0,
+            changes: BTreeMap::new(),
+            cache: CacheSummary {
+                full_read_requests: fetch::full_read_requests(mirror)?,
+                ..CacheSummary::default()
+            },
+            http: Stats::default(),
+            seconds: 0.0,
+        })
+    }
+}
+
 fn now_unix() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -283,29 +315,19 @@ pub async fn sync(
         retries: after.retries - before.retries,
         waited_ms: after.waited_ms - before.waited_ms,
     };
-    let full_read = fetch::full_read_requests(&mirror)?;
-    Ok(Report {
-        tenant: tenant.to_owned(),
-        snapshot: manifest.id.clone(),
-        mode,
-        tables: manifest
-            .tables
-            .iter()
-            .map(|t| (t.name.clone(), t.rows))
-            .collect(),
-        rejected,
-        skipped,
-        vanished,
-        changes,
-        cache: CacheSummary {
-            fresh: cached,
-            resumed: resumed_steps,
-            full_read_requests: full_read,
-            requests_saved: full_read.saturating_sub(http.requests),
-        },
-        http,
-        seconds: started.elapsed().as_secs_f64(),
-    })
+    let mut report = Report::new(tenant, &manifest, mode, rejected, &mirror)?;
+    report.skipped = skipped;
+    report.vanished = vanished;
+    report.changes = changes;
+    report.cache.fresh = cached;
+    report.cache.resumed = resumed_steps;
+    report.cache.requests_saved = report
+        .cache
+        .full_read_requests
+        .saturating_sub(http.requests);
+    report.http = http;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
 }
 
 /// Builds a new snapshot of a company from its mirror alone, without a request (`--offline`).
@@ -329,27 +351,8 @@ pub fn rebuild(
         progress.as_ref(),
     )?;
     let manifest = writer.commit()?;
-    let full_read = fetch::full_read_requests(&mirror)?;
-    Ok(Report {
-        tenant: tenant.to_owned(),
-        snapshot: manifest.id.clone(),
-        mode: Mode::Offline,
-        tables: manifest
-            .tables
-            .iter()
-            .map(|t| (t.name.clone(), t.rows))
-            .collect(),
-        rejected,
-        skipped: Vec::new(),
-        vanished: 0,
-        changes: BTreeMap::new(),
-        cache: CacheSummary {
-            fresh: Vec::new(),
-            resumed: Vec::new(),
-            full_read_requests: full_read,
-            requests_saved: full_read,
-        },
-        http: Stats::default(),
-        seconds: started.elapsed().as_secs_f64(),
-    })
+    let mut report = Report::new(tenant, &manifest, Mode::Offline, rejected, &mirror)?;
+    report.cache.requests_saved = report.cache.full_read_requests;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
 }

@@ -69,6 +69,8 @@ pub const INVOICES: &str = "kb_invoice";
 pub const DETAILS: &str = "kb_invoice/detail";
 /// Payments of each invoice (one list per invoice), keyed like the invoices.
 pub const PAYMENTS: &str = "kb_invoice/payment";
+/// bexio's exchange rates of a currency on a day (`EUR:2024-03-01`), where the journal has none.
+pub const RATES: &str = "currencies/exchange_rates";
 
 /// The list streams, in the order they are read: lookups, dimensions, the journal (its bookings
 /// carry bexio's exchange rates), sales documents, purchases.

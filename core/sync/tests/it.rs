@@ -184,6 +184,35 @@ async fn a_full_sync_equals_the_ground_truth() {
         !report.tables.contains_key("tombstones"),
         "nothing deleted yet"
     );
+    // Every document in another currency also in CHF, at bexio's rates (the journal's, or the
+    // currency's own where the journal has none yet).
+    let snap = store
+        .latest(&tenant(&sb))
+        .expect("latest")
+        .expect("snapshot");
+    for table in ["fact_invoice", "fact_quote", "fact_order"] {
+        let t = bexio_bi_model::catalog::table(table).expect("table");
+        let (cur, chf) = (
+            t.index_of("currency_code").expect("currency"),
+            t.index_of("total_chf").expect("total_chf"),
+        );
+        let (mut foreign, mut unpriced) = (0, 0);
+        for batch in snap.read(table).expect("read") {
+            let b = batch.expect("batch");
+            let codes = b.column(cur).as_string::<i32>();
+            for i in 0..b.num_rows() {
+                if codes.value(i) != "CHF" {
+                    foreign += 1;
+                    unpriced += usize::from(b.column(chf).is_null(i));
+                }
+            }
+        }
+        assert!(foreign > 0, "{table}: the sandbox has documents in EUR");
+        assert_eq!(
+            unpriced, 0,
+            "{table}: {unpriced} of {foreign} without a CHF amount"
+        );
+    }
     assert_eq!(invoice_sums(&store, &tenant(&sb)), truth_sums(&stats));
     assert_eq!(
         report.changes["kb_invoice"].created.len() as u64,
@@ -429,4 +458,87 @@ async fn the_mirror_answers_offline_and_keeps_reference_data() {
         rebuild("never-synced", &store, Arc::new(Silent)),
         Err(bexio_bi_sync::SyncError::NoMirror(_))
     ));
+}
+
+/// Signs in through the sandbox's OAuth realm with only some scopes, as a restricted app would.
+async fn token_with_scopes(sb: &Sandbox, scopes: &[&str]) -> String {
+    use bexio::client::oauth::{App, Authorization, Pkce, random_token};
+    let o = &sb.ready().oauth;
+    let app = App::new(&o.issuer, &o.public_client_id, None);
+    let (pkce, state) = (Pkce::new(), random_token());
+    let redirect_uri = "http://127.0.0.1:9/callback";
+    let url = app.authorize_url(&Authorization {
+        redirect_uri,
+        scopes,
+        state: &state,
+        challenge: &pkce.challenge,
+        login_hint: Some(&sb.ready().tenants[0].company_id),
+    });
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http");
+    let resp = http.get(&url).send().await.expect("authorize");
+    let back =
+        reqwest::Url::parse(resp.headers()["location"].to_str().expect("location")).expect("url");
+    let code = back
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("code");
+    app.exchange_code(&http, &code, redirect_uri, &pkce.verifier)
+        .await
+        .expect("tokens")
+        .access_token
+}
+
+#[tokio::test]
+async fn a_stream_without_its_scope_is_skipped_and_the_others_go_on() {
+    let sb = sandbox(150, "").await;
+    let t = tenant(&sb);
+    let scopes = [
+        "openid",
+        "offline_access",
+        "contact_show",
+        "kb_offer_show",
+        "kb_order_show",
+        "kb_invoice_show",
+        "article_show",
+        "project_show",
+        "accounting",
+    ];
+    let token = token_with_scopes(&sb, &scopes).await;
+    let client = Client::new(sb.url(), &t, &token, RetryPolicy::default()).expect("client");
+    let store = temp_store("scopes");
+    let report = sync(&t, &client, &store, Options::default(), Arc::new(Silent))
+        .await
+        .expect("the sync goes on without timesheets, bills and expenses");
+    let skipped: BTreeSet<&str> = report.skipped.iter().map(|s| s.stream.as_str()).collect();
+    assert_eq!(
+        skipped,
+        BTreeSet::from([
+            "activities",
+            "timesheet states",
+            "timesheets",
+            "bills",
+            "expenses"
+        ]),
+        "{:?}",
+        report.skipped
+    );
+    for s in &report.skipped {
+        assert!(
+            s.reason.contains("needs the scope '"),
+            "names the scope: {s:?}"
+        );
+    }
+    for table in ["fact_timesheet", "fact_bill", "fact_expense"] {
+        assert!(
+            !report.tables.contains_key(table),
+            "{table} despite the missing scope"
+        );
+    }
+    assert_eq!(report.tables["fact_invoice"], 150);
+    assert!(report.tables["fact_invoice_line"] > 150);
+    sb.stop().await;
 }

@@ -405,21 +405,31 @@ impl Normalizer {
         reason: String,
         raw: &str,
     ) -> Result<(), DecodeError> {
-        let row = vec![
+        let cells = vec![id.into(), Cell::Text(reason), Cell::Text(raw.to_owned())];
+        self.meta_row(&catalog::REJECTS, resource, cells)
+    }
+
+    /// A row of a meta table (`rejects`, `tombstones`): the company, the table and route the
+    /// record belongs to, then `cells`. Such rows carry whole raw records: batches are cut by
+    /// size right away.
+    fn meta_row(
+        &mut self,
+        table: &'static Table,
+        resource: &Resource,
+        cells: Vec<Cell>,
+    ) -> Result<(), DecodeError> {
+        let mut row = vec![
             Cell::Text(self.tenant.clone()),
             Cell::Text(map::table_of(resource).to_owned()),
             Cell::Text(resource.route()),
-            id.into(),
-            Cell::Text(reason),
-            Cell::Text(raw.to_owned()),
         ];
-        self.builder(&catalog::REJECTS)
+        row.extend(cells);
+        self.builder(table)
             .push(&row)
             .map_err(|e| DecodeError::Shape {
                 route: resource.route(),
                 found: e.to_string(),
             })?;
-        // Rejects carry whole raw records: cut by size too, right away.
         self.cut()
     }
 
@@ -432,21 +442,12 @@ impl Normalizer {
         deleted_at_micros: i64,
         last_seen: &str,
     ) -> Result<(), DecodeError> {
-        let row = vec![
-            Cell::Text(self.tenant.clone()),
-            Cell::Text(map::table_of(resource).to_owned()),
-            Cell::Text(resource.route()),
+        let cells = vec![
             Cell::Text(id.to_owned()),
             Cell::Micros(deleted_at_micros),
             Cell::Text(last_seen.to_owned()),
         ];
-        self.builder(&catalog::TOMBSTONES)
-            .push(&row)
-            .map_err(|e| DecodeError::Shape {
-                route: resource.route(),
-                found: e.to_string(),
-            })?;
-        self.cut()
+        self.meta_row(&catalog::TOMBSTONES, resource, cells)
     }
 
     /// Moves full batches to the ready list.

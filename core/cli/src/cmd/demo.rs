@@ -251,22 +251,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("syncing {} failed", tenant.name))?;
         let (invoices_read, totals_read) = stored_totals(&store, &tenant.company_id)?;
-        let (stats, _) = get_json(
-            &http,
-            &format!("{base}/_sandbox/stats?company_id={}", tenant.company_id),
-            "",
-        )
-        .await?;
-        let truth = &stats["companies"][0]["stats"];
-        let mut totals_truth: BTreeMap<String, Decimal> = BTreeMap::new();
-        if let Some(by) = truth["invoices"]["by_currency"].as_object() {
-            for (code, sums) in by {
-                totals_truth.insert(
-                    code.clone(),
-                    sums["sum_total"].as_str().unwrap_or("0").parse()?,
-                );
-            }
-        }
+        let totals_truth = truth_totals(&http, &base, &tenant.company_id).await?;
         // A week of business, then the next sync.
         let resp = http
             .post(format!(
@@ -312,21 +297,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             .cloned()
             .unwrap_or_default();
         let (invoices_after_week, totals_after) = stored_totals(&store, &tenant.company_id)?;
-        let (stats, _) = get_json(
-            &http,
-            &format!("{base}/_sandbox/stats?company_id={}", tenant.company_id),
-            "",
-        )
-        .await?;
-        let mut truth_after: BTreeMap<String, Decimal> = BTreeMap::new();
-        if let Some(by) = stats["companies"][0]["stats"]["invoices"]["by_currency"].as_object() {
-            for (code, sums) in by {
-                truth_after.insert(
-                    code.clone(),
-                    sums["sum_total"].as_str().unwrap_or("0").parse()?,
-                );
-            }
-        }
+        let truth_after = truth_totals(&http, &base, &tenant.company_id).await?;
         companies.push(CompanyReport {
             name: tenant.name.clone(),
             company_id: tenant.company_id.clone(),
@@ -385,6 +356,30 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         bail!("the incremental sync did not find exactly what changed in bexio");
     }
     Ok(())
+}
+
+/// The sandbox's ground truth: invoice totals per currency of one company.
+async fn truth_totals(
+    http: &reqwest::Client,
+    base: &str,
+    company_id: &str,
+) -> anyhow::Result<BTreeMap<String, Decimal>> {
+    let (stats, _) = get_json(
+        http,
+        &format!("{base}/_sandbox/stats?company_id={company_id}"),
+        "",
+    )
+    .await?;
+    let mut totals = BTreeMap::new();
+    if let Some(by) = stats["companies"][0]["stats"]["invoices"]["by_currency"].as_object() {
+        for (code, sums) in by {
+            totals.insert(
+                code.clone(),
+                sums["sum_total"].as_str().unwrap_or("0").parse()?,
+            );
+        }
+    }
+    Ok(totals)
 }
 
 fn print_report(r: &Report) {
