@@ -31,14 +31,22 @@ sync() { # home, extra args…
   local home="$1"; shift
   mkdir -p "$home"
   printf '[sync]\nconcurrency = 8\n\n[[tenant]]\nname = "bench"\nbase_url = "%s"\n' "$url" >"$home/config.toml"
-  BEXIO_BI_HOME="$home" BEXIO_BI_TENANT_BENCH_TOKEN="$token" "$bin" --quiet sync --json "$@"
+  # Peak memory of the sync process (kB) goes to $home/peak-kb.
+  BEXIO_BI_HOME="$home" BEXIO_BI_TENANT_BENCH_TOKEN="$token" \
+    /usr/bin/time -f %M -o "$home/peak-kb" "$bin" --quiet sync --json "$@"
 }
 
 echo "sandbox: $invoices invoices, time scale $scale (a simulated minute every $((60 / ${scale%.*})) s)" >&2
 sync "$work/a" >"$work/full.json"
+cp "$work/a/peak-kb" "$work/full.kb"
 curl -s -X POST "$url/_sandbox/advance?days=$days" >"$work/advance.json"
 sync "$work/a" >"$work/incremental.json"
-if [ "${RESYNC:-1}" = 1 ]; then sync "$work/b" >"$work/resync.json"; else cp "$work/full.json" "$work/resync.json"; fi
+cp "$work/a/peak-kb" "$work/incremental.kb"
+if [ "${RESYNC:-1}" = 1 ]; then
+  sync "$work/b" >"$work/resync.json"; cp "$work/b/peak-kb" "$work/resync.kb"
+else
+  cp "$work/full.json" "$work/resync.json"; cp "$work/full.kb" "$work/resync.kb"
+fi
 
 python3 - "$work" "$scale" <<'PY'
 import json, sys
@@ -53,10 +61,11 @@ found = sum(sum(c.values()) for s, c in inc["changes"].items() if s in ("kb_invo
 print(f"changed by advance: {changed} of {records} documents and contacts ({100 * changed / records:.2f} %); the incremental sync found {found}")
 floor = full["tables"].get("fact_invoice", 0)
 print(f"requests per invoice: {full['http']['requests'] / max(floor, 1):.3f} (one detail request per invoice for its positions, one per paid invoice for its payments; {full['tables'].get('fact_payment', 0)} payment rows)")
-print(f"{'run':<24}{'requests':>10}{'share':>8}{'429s':>6}{'sim. minutes':>14}{'wall s':>8}")
-for name, r in (("full (first)", full), ("incremental", inc), ("full re-sync", resync)):
+print(f"{'run':<24}{'requests':>10}{'share':>8}{'429s':>6}{'sim. minutes':>14}{'wall s':>8}{'peak MB':>9}")
+for name, r, kb in (("full (first)", full, "full"), ("incremental", inc, "incremental"), ("full re-sync", resync, "resync")):
     share = 100 * r["http"]["requests"] / full["http"]["requests"]
-    print(f"{name:<24}{r['http']['requests']:>10}{share:>7.2f}%{r['http']['throttled']:>6}{r['seconds'] * scale / 60:>14.1f}{r['seconds']:>8.1f}")
+    peak = int(open(f"{work}/{kb}.kb").read().split()[-1]) / 1024
+    print(f"{name:<24}{r['http']['requests']:>10}{share:>7.2f}%{r['http']['throttled']:>6}{r['seconds'] * scale / 60:>14.1f}{r['seconds']:>8.1f}{peak:>9.0f}")
 live = lambda r: {t: n for t, n in r["tables"].items() if t != "tombstones"}
 same = live(inc) == live(resync)
 diff = {t: (live(inc).get(t), live(resync).get(t)) for t in set(live(inc)) | set(live(resync)) if live(inc).get(t) != live(resync).get(t)}

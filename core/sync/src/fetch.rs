@@ -269,7 +269,15 @@ impl Fetcher<'_> {
             return self.mark(s.key);
         }
         self.progress.start(self.tenant, s.name, None);
+        let started = std::time::Instant::now();
         let result = self.read_stream(s, state).await;
+        tracing::info!(
+            tenant = self.tenant,
+            stream = s.key,
+            seconds = started.elapsed().as_secs_f64(),
+            records = self.mirror.len(s.key).unwrap_or(0),
+            "stream read"
+        );
         self.progress.finish(self.tenant, s.name);
         match result {
             Ok(()) => Ok(()),
@@ -601,6 +609,12 @@ impl Fetcher<'_> {
         drop(tx);
         let written = writer.await.map_err(|e| SyncError::Task(e.to_string()))?;
         self.progress.finish(self.tenant, name);
+        tracing::info!(
+            tenant = self.tenant,
+            stream,
+            requests = keys.len(),
+            "per-record reads done"
+        );
         written?;
         match failure {
             Some(e) => Err(e),

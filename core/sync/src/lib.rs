@@ -291,6 +291,11 @@ pub async fn sync(
         ..
     } = f;
     let changes = fetch::change_lists(&mirror)?;
+    tracing::info!(
+        tenant,
+        seconds = started.elapsed().as_secs_f64(),
+        "mirror up to date; building the tables"
+    );
     // Building is CPU work: off the async workers, which other companies' syncs share.
     let (rejected, writer) = {
         let (tenant, mirror, progress) = (
@@ -306,6 +311,7 @@ pub async fn sync(
         .map_err(|e| SyncError::Task(e.to_string()))??
     };
     let manifest = writer.commit()?;
+    tracing::info!(tenant, seconds = started.elapsed().as_secs_f64(), snapshot = %manifest.id, "published");
     // Only now is the run over: killed before this line, the next run resumes and rebuilds.
     mirror.finish_run()?;
     let after = client.stats();
