@@ -365,6 +365,7 @@ impl Mirror {
         let mut out = None;
         self.write(true, |tx| {
             let old: Option<RunState> = Self::read_meta(tx, RUN)?;
+            let unfinished = old.is_some();
             if let Some(mut old) = old
                 && now_unix.saturating_sub(old.started_unix) <= resume_within
             {
@@ -373,8 +374,15 @@ impl Mirror {
                 out = Some((old, true));
                 return Ok(());
             }
-            // A new run: forget what the last one noted.
-            for prefix in ["chg:", "seen:", "todo:"] {
+            // A new run: forget what the last one noted. Unless the last one never finished:
+            // its changes are carried over, so that what it did not get to (the positions of a
+            // changed invoice…) is done by this one.
+            let prefixes: &[&str] = if unfinished {
+                &["seen:", "todo:"]
+            } else {
+                &["chg:", "seen:", "todo:"]
+            };
+            for prefix in prefixes {
                 for name in Self::tables_with_prefix(tx, prefix)? {
                     // Deleting goes by name; the value type does not matter.
                     tx.delete_table(TableDefinition::<&str, ()>::new(&name))?;
