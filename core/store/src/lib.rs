@@ -1,10 +1,17 @@
-//! Where synced tables live.
+//! Where synced tables live: every sync of a company is a *version*, stored by content.
 //!
-//! Every sync of a company writes a new *snapshot*: a directory with one Arrow IPC stream file per
-//! table and a `manifest.json` (tables, row counts, when). It is written in a hidden staging
-//! directory and published with one atomic rename, and only then does the company's `LATEST`
-//! pointer move (also by rename). A sync that dies half-way leaves a staging directory that the
-//! next [`Store::open`] removes; readers never see half-written data.
+//! A table is cut into chunks of rows at boundaries chosen by the rows' keys (so that one new
+//! invoice changes the chunk it lands in, not every chunk after it). Each chunk is an Arrow IPC
+//! stream (LZ4) stored once under `objects/`, named by the SHA-256 of its bytes: a version that
+//! repeats most of the previous one costs only its new chunks and its manifest. A version's
+//! manifest (`<company>/versions/<id>.json`) lists its tables, their row counts, schema hashes and
+//! chunks, a checksum over all of it, and the sync's statistics; tags name versions
+//! (`v1.0-production`), and `CURRENT` says which version reads see.
+//!
+//! Writes are crash-safe: chunks are written aside and renamed into place, then the manifest,
+//! then `CURRENT`, each by an atomic rename. A crash at any point leaves the previous version
+//! current and no half version visible (at worst, chunks no version refers to, which
+//! [`Store::prune`] removes). Every chunk is checked against its name when read.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), bexio_bi_store::StoreError> {
@@ -18,15 +25,23 @@
 //! # Ok(()) }
 //! ```
 
+mod objects;
+
+use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::{BufReader, BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use arrow_array::RecordBatch;
+use arrow_array::{Array, RecordBatch, StringArray};
+use arrow_ipc::CompressionType;
 use arrow_ipc::reader::StreamReader;
-use arrow_ipc::writer::StreamWriter;
+use arrow_ipc::writer::{IpcWriteOptions, StreamWriter};
+use arrow_schema::SchemaRef;
 use serde::{Deserialize, Serialize};
+
+use objects::Objects;
 
 /// What went wrong with the store.
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +65,7 @@ pub enum StoreError {
         /// Arrow's error.
         source: arrow_schema::ArrowError,
     },
-    /// A manifest is damaged.
+    /// A file is damaged (changed, truncated, not what it should be).
     #[error("{path} is damaged: {message}")]
     Damaged {
         /// The file.
@@ -59,12 +74,12 @@ pub enum StoreError {
         message: String,
     },
     /// A name that cannot be a directory or file name.
-    #[error("{0:?} is not a valid company or table name")]
+    #[error("{0:?} is not a valid company, table or tag name")]
     BadName(String),
     /// Another sync of the company is writing.
     #[error("another sync of {0} is running; wait for it to finish")]
     Busy(String),
-    /// No such table in the snapshot.
+    /// No such table in the version.
     #[error("no table {table} in the data of {tenant} (try `bexio-bi tables`)")]
     NoTable {
         /// The company.
@@ -72,9 +87,17 @@ pub enum StoreError {
         /// The table.
         table: String,
     },
+    /// No version with this id or tag.
+    #[error("{tenant} has no version {version:?} (try `bexio-bi versions --tenant {tenant}`)")]
+    NoVersion {
+        /// The company.
+        tenant: String,
+        /// What was asked for.
+        version: String,
+    },
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
     move |source| StoreError::Io {
         path: path.to_owned(),
         source,
@@ -84,9 +107,10 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
 fn check_name(name: &str) -> Result<(), StoreError> {
     let ok = !name.is_empty()
         && name.len() <= 100
+        && !name.starts_with('.')
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
     if ok {
         Ok(())
     } else {
@@ -94,36 +118,122 @@ fn check_name(name: &str) -> Result<(), StoreError> {
     }
 }
 
-/// One table of a snapshot.
+/// One chunk of a table.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Chunk {
+    /// SHA-256 of its bytes (its name under `objects/`).
+    pub hash: String,
+    /// Rows.
+    pub rows: u64,
+    /// Bytes on disk.
+    pub bytes: u64,
+}
+
+/// One table of a version.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TableEntry {
     /// Table name.
     pub name: String,
     /// Rows.
     pub rows: u64,
-    /// File name inside the snapshot.
-    pub file: String,
+    /// SHA-256 of the table's schema (column names, types, nullability).
+    pub schema_hash: String,
+    /// Its chunks, in order.
+    pub chunks: Vec<Chunk>,
 }
 
-/// What a snapshot holds.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+/// What a version holds.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Manifest {
     /// Format version of this manifest.
     pub format: u32,
     /// The company.
     pub tenant: String,
-    /// Snapshot id (sortable: time of the sync).
+    /// Version id (sortable: time of the sync).
     pub id: String,
     /// When it was written (seconds since the epoch).
     pub created_unix: u64,
     /// Tables.
     pub tables: Vec<TableEntry>,
+    /// What the sync that wrote it did (requests, changes…), as it reported it.
+    #[serde(default)]
+    pub stats: serde_json::Value,
+    /// SHA-256 over the tables, their schemas and chunks: two versions with the same checksum
+    /// hold the same data.
+    pub checksum: String,
+    /// Bytes of chunks this version added to the store (the others were there already).
+    #[serde(default)]
+    pub added_bytes: u64,
+}
+
+impl Manifest {
+    fn content_checksum(tables: &[TableEntry]) -> String {
+        let mut text = String::new();
+        for t in tables {
+            text.push_str(&format!("{}\t{}\t{}\n", t.name, t.rows, t.schema_hash));
+            for c in &t.chunks {
+                text.push_str(&c.hash);
+                text.push('\n');
+            }
+        }
+        objects::hash(text.as_bytes())
+    }
+
+    /// Bytes of all its chunks (shared chunks counted in full).
+    pub fn bytes(&self) -> u64 {
+        self.tables
+            .iter()
+            .flat_map(|t| &t.chunks)
+            .map(|c| c.bytes)
+            .sum()
+    }
+}
+
+fn schema_hash(schema: &SchemaRef) -> String {
+    let mut text = String::new();
+    for f in schema.fields() {
+        text.push_str(&format!(
+            "{}:{}:{}\n",
+            f.name(),
+            f.data_type(),
+            f.is_nullable()
+        ));
+    }
+    objects::hash(text.as_bytes())
+}
+
+fn now() -> std::time::Duration {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let mut f = File::create(path).map_err(io(path))?;
+    f.write_all(bytes).map_err(io(path))?;
+    f.sync_all().map_err(io(path))
+}
+
+/// Replaces `path` with `bytes` atomically (written aside, synced, renamed).
+fn replace(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(".{name}.tmp"));
+    write_synced(&tmp, bytes)?;
+    fs::rename(&tmp, path).map_err(io(path))?;
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 /// The data directory.
 #[derive(Debug, Clone)]
 pub struct Store {
     root: PathBuf,
+    objects: Objects,
 }
 
 impl Store {
@@ -131,7 +241,10 @@ impl Store {
     pub fn open(root: impl AsRef<Path>) -> Result<Store, StoreError> {
         let root = root.as_ref().to_path_buf();
         fs::create_dir_all(&root).map_err(io(&root))?;
-        Ok(Store { root })
+        Ok(Store {
+            objects: Objects::new(root.join("objects")),
+            root,
+        })
     }
 
     /// The directory.
@@ -141,27 +254,17 @@ impl Store {
 
     fn tenant_dir(&self, tenant: &str) -> Result<PathBuf, StoreError> {
         check_name(tenant)?;
-        Ok(self.root.join(tenant))
-    }
-
-    /// Removes what interrupted syncs of a company left; called with the company's lock held.
-    fn clean_staging(dir: &Path) -> Result<(), StoreError> {
-        let Ok(entries) = fs::read_dir(dir) else {
-            return Ok(());
-        };
-        for e in entries.flatten() {
-            if e.file_name().to_string_lossy().starts_with(".staging-") {
-                fs::remove_dir_all(e.path()).map_err(io(&e.path()))?;
-            }
+        if tenant == "objects" {
+            return Err(StoreError::BadName(tenant.to_owned()));
         }
-        Ok(())
+        Ok(self.root.join(tenant))
     }
 
     /// The companies with data.
     pub fn tenants(&self) -> Result<Vec<String>, StoreError> {
         let mut out = Vec::new();
         for e in fs::read_dir(&self.root).map_err(io(&self.root))?.flatten() {
-            if e.path().join("LATEST").exists() {
+            if e.path().join("CURRENT").exists() {
                 out.push(e.file_name().to_string_lossy().into_owned());
             }
         }
@@ -169,11 +272,11 @@ impl Store {
         Ok(out)
     }
 
-    /// Starts writing a new snapshot of `tenant`.
+    /// Starts writing a new version of `tenant`; one writer per company at a time.
     pub fn begin(&self, tenant: &str) -> Result<SnapshotWriter, StoreError> {
         let dir = self.tenant_dir(tenant)?;
-        fs::create_dir_all(&dir).map_err(io(&dir))?;
-        // One writer per company at a time; readers need no lock (they only follow LATEST).
+        fs::create_dir_all(dir.join("versions")).map_err(io(&dir))?;
+        // Readers need no lock: they only follow CURRENT to a complete manifest.
         let lock_path = dir.join(".lock");
         let lock = File::options()
             .create(true)
@@ -191,59 +294,247 @@ impl Store {
                 });
             }
         }
-        Store::clean_staging(&dir)?;
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        let mut id = format!("{:013}-{:09}", now.as_millis(), now.subsec_nanos());
+        let t = now();
+        let mut id = format!("{:013}-{:09}", t.as_millis(), t.subsec_nanos());
         // Two syncs in the same instant still get distinct, ordered ids.
-        while dir.join(&id).exists() {
+        while dir.join("versions").join(format!("{id}.json")).exists() {
             id.push('x');
         }
-        let staging = dir.join(format!(".staging-{id}"));
-        fs::create_dir_all(&staging).map_err(io(&staging))?;
         Ok(SnapshotWriter {
             tenant_dir: dir,
-            staging,
+            objects: self.objects.clone(),
             tenant: tenant.to_owned(),
             id,
-            created_unix: now.as_secs(),
+            created_unix: t.as_secs(),
             tables: Vec::new(),
             open: Vec::new(),
+            stats: serde_json::Value::Null,
+            new_bytes: 0,
             _lock: lock,
         })
     }
 
-    /// The latest complete snapshot of `tenant`, if any.
-    pub fn latest(&self, tenant: &str) -> Result<Option<Snapshot>, StoreError> {
-        let dir = self.tenant_dir(tenant)?;
-        let pointer = dir.join("LATEST");
-        let id = match fs::read_to_string(&pointer) {
-            Ok(s) => s.trim().to_owned(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => {
-                return Err(StoreError::Io {
-                    path: pointer,
-                    source,
-                });
+    fn read_manifest(&self, tenant: &str, id: &str) -> Result<Manifest, StoreError> {
+        check_name(id)?;
+        let path = self
+            .tenant_dir(tenant)?
+            .join("versions")
+            .join(format!("{id}.json"));
+        let bytes = fs::read(&path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                StoreError::NoVersion {
+                    tenant: tenant.to_owned(),
+                    version: id.to_owned(),
+                }
+            } else {
+                StoreError::Io {
+                    path: path.clone(),
+                    source: e,
+                }
             }
-        };
-        check_name(&id)?;
-        Snapshot::open(dir.join(id)).map(Some)
+        })?;
+        let m: Manifest = serde_json::from_slice(&bytes).map_err(|e| StoreError::Damaged {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        if m.checksum != Manifest::content_checksum(&m.tables) || m.id != id || m.tenant != tenant
+        {
+            return Err(StoreError::Damaged {
+                path,
+                message: "its content does not match its checksum".into(),
+            });
+        }
+        Ok(m)
     }
+
+    /// Every version of `tenant`, oldest first.
+    pub fn versions(&self, tenant: &str) -> Result<Vec<Manifest>, StoreError> {
+        let dir = self.tenant_dir(tenant)?.join("versions");
+        let mut ids: Vec<String> = match fs::read_dir(&dir) {
+            Ok(entries) => entries
+                .flatten()
+                .filter_map(|e| {
+                    let n = e.file_name().to_string_lossy().into_owned();
+                    n.strip_suffix(".json")
+                        .filter(|id| !id.starts_with('.'))
+                        .map(str::to_owned)
+                })
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(source) => return Err(StoreError::Io { path: dir, source }),
+        };
+        ids.sort();
+        ids.iter().map(|id| self.read_manifest(tenant, id)).collect()
+    }
+
+    /// The current version's id, if any.
+    pub fn current(&self, tenant: &str) -> Result<Option<String>, StoreError> {
+        let pointer = self.tenant_dir(tenant)?.join("CURRENT");
+        match fs::read_to_string(&pointer) {
+            Ok(s) => Ok(Some(s.trim().to_owned())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(StoreError::Io {
+                path: pointer,
+                source,
+            }),
+        }
+    }
+
+    /// The current version of `tenant`, if any.
+    pub fn latest(&self, tenant: &str) -> Result<Option<Snapshot>, StoreError> {
+        match self.current(tenant)? {
+            None => Ok(None),
+            Some(id) => self.snapshot(tenant, &id).map(Some),
+        }
+    }
+
+    fn snapshot(&self, tenant: &str, id: &str) -> Result<Snapshot, StoreError> {
+        Ok(Snapshot {
+            manifest: self.read_manifest(tenant, id)?,
+            objects: self.objects.clone(),
+        })
+    }
+
+    /// A version by id, tag, or `latest`.
+    pub fn version(&self, tenant: &str, which: &str) -> Result<Snapshot, StoreError> {
+        let no = || StoreError::NoVersion {
+            tenant: tenant.to_owned(),
+            version: which.to_owned(),
+        };
+        if which == "latest" || which == "current" {
+            return self.latest(tenant)?.ok_or_else(no);
+        }
+        if let Some(id) = self.tags(tenant)?.get(which) {
+            return self.snapshot(tenant, id);
+        }
+        match self.snapshot(tenant, which) {
+            Err(StoreError::BadName(_)) => Err(no()),
+            other => other,
+        }
+    }
+
+    /// Tags of `tenant`: name → version id.
+    pub fn tags(&self, tenant: &str) -> Result<BTreeMap<String, String>, StoreError> {
+        let path = self.tenant_dir(tenant)?.join("tags.json");
+        match fs::read(&path) {
+            Ok(b) => serde_json::from_slice(&b).map_err(|e| StoreError::Damaged {
+                path,
+                message: e.to_string(),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+            Err(source) => Err(StoreError::Io { path, source }),
+        }
+    }
+
+    /// Names version `which` (id, tag or `latest`) `name`; a tag moves if it existed.
+    pub fn tag(&self, tenant: &str, which: &str, name: &str) -> Result<String, StoreError> {
+        check_name(name)?;
+        if name == "latest" || name == "current" {
+            return Err(StoreError::BadName(name.to_owned()));
+        }
+        let id = self.version(tenant, which)?.manifest.id;
+        let _lock = self.begin_lock(tenant)?;
+        let mut tags = self.tags(tenant)?;
+        tags.insert(name.to_owned(), id.clone());
+        let bytes = serde_json::to_vec_pretty(&tags).unwrap_or_default();
+        replace(&self.tenant_dir(tenant)?.join("tags.json"), &bytes)?;
+        Ok(id)
+    }
+
+    /// Makes version `which` current again; later versions stay and can be made current too.
+    pub fn rollback(&self, tenant: &str, which: &str) -> Result<String, StoreError> {
+        let id = self.version(tenant, which)?.manifest.id;
+        let _lock = self.begin_lock(tenant)?;
+        replace(&self.tenant_dir(tenant)?.join("CURRENT"), id.as_bytes())?;
+        Ok(id)
+    }
+
+    fn begin_lock(&self, tenant: &str) -> Result<File, StoreError> {
+        let path = self.tenant_dir(tenant)?.join(".lock");
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io(&path))?;
+        match lock.try_lock() {
+            Ok(()) => Ok(lock),
+            Err(fs::TryLockError::WouldBlock) => Err(StoreError::Busy(tenant.to_owned())),
+            Err(fs::TryLockError::Error(source)) => Err(StoreError::Io { path, source }),
+        }
+    }
+
+    /// Bytes of all chunks in the store.
+    pub fn size(&self) -> Result<u64, StoreError> {
+        self.objects.size()
+    }
+
+    /// Checks every chunk of every version of `tenant` against its checksum; returns the
+    /// versions and chunks checked.
+    pub fn verify(&self, tenant: &str) -> Result<(usize, usize), StoreError> {
+        let versions = self.versions(tenant)?;
+        let mut seen = std::collections::BTreeSet::new();
+        for m in &versions {
+            for c in m.tables.iter().flat_map(|t| &t.chunks) {
+                if seen.insert(c.hash.clone()) {
+                    self.objects.get(&c.hash)?;
+                }
+            }
+        }
+        Ok((versions.len(), seen.len()))
+    }
+
+    /// Removes chunks that no version of any company refers to (left by a crash, or by
+    /// versions removed); returns how many and their bytes.
+    pub fn prune(&self) -> Result<(usize, u64), StoreError> {
+        let mut used = std::collections::BTreeSet::new();
+        for t in self.tenants()? {
+            for m in self.versions(&t)? {
+                used.extend(m.tables.into_iter().flat_map(|t| t.chunks).map(|c| c.hash));
+            }
+        }
+        let (mut n, mut bytes) = (self.objects.remove_leftovers()?, 0);
+        for (h, size) in self.objects.list()? {
+            if !used.contains(&h) {
+                self.objects.remove(&h)?;
+                n += 1;
+                bytes += size;
+            }
+        }
+        Ok((n, bytes))
+    }
+}
+
+/// Rows per chunk: a cut where a row's key hashes to zero in these bits (about 4,096 rows),
+/// never fewer than `MIN_ROWS` nor more than `MAX_ROWS`.
+const CUT_MASK: u64 = 4095;
+const MIN_ROWS: usize = 512;
+const MAX_ROWS: usize = 32_768;
+
+/// FNV-1a: cheap, stable across runs and platforms.
+fn key_hash(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
 }
 
 struct OpenTable {
     name: String,
-    file: String,
+    schema: SchemaRef,
     rows: u64,
-    writer: StreamWriter<BufWriter<File>>,
+    chunks: Vec<Chunk>,
+    /// Rows waiting for the next cut.
+    pending: Vec<RecordBatch>,
+    pending_rows: usize,
 }
 
-/// A snapshot being written. Dropping it without [`SnapshotWriter::commit`] publishes nothing.
+/// A version being written. Dropping it without [`SnapshotWriter::commit`] publishes nothing.
 pub struct SnapshotWriter {
     tenant_dir: PathBuf,
-    staging: PathBuf,
+    objects: Objects,
     tenant: String,
     id: String,
     created_unix: u64,
@@ -251,144 +542,162 @@ pub struct SnapshotWriter {
     /// Tables being written, in the order they were started (batches of several tables may
     /// arrive interleaved, as a sync produces them).
     open: Vec<OpenTable>,
+    stats: serde_json::Value,
+    new_bytes: u64,
     /// The company's write lock, held until the writer is gone.
     _lock: File,
 }
 
 impl SnapshotWriter {
-    /// Appends a batch to `table`, streaming it to disk.
+    /// The id the version will have.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// What the sync did, kept in the manifest.
+    pub fn set_stats(&mut self, stats: serde_json::Value) {
+        self.stats = stats;
+    }
+
+    /// Appends a batch to `table`; full chunks go to disk as they form.
     pub fn write(&mut self, table: &str, batch: &RecordBatch) -> Result<(), StoreError> {
         check_name(table)?;
         let at = match self.open.iter().position(|t| t.name == table) {
             Some(at) => at,
             None => {
-                let file = format!("{table}.arrows");
-                let path = self.staging.join(&file);
-                let f = File::create(&path).map_err(io(&path))?;
-                let writer = StreamWriter::try_new(BufWriter::new(f), &batch.schema()).map_err(
-                    |source| StoreError::Arrow {
-                        table: table.to_owned(),
-                        path: path.clone(),
-                        source,
-                    },
-                )?;
                 self.open.push(OpenTable {
                     name: table.to_owned(),
-                    file,
+                    schema: batch.schema(),
                     rows: 0,
-                    writer,
+                    chunks: Vec::new(),
+                    pending: Vec::new(),
+                    pending_rows: 0,
                 });
                 self.open.len() - 1
             }
         };
-        let t = &mut self.open[at];
-        t.writer.write(batch).map_err(|source| StoreError::Arrow {
-            table: table.to_owned(),
-            path: self.staging.join(&t.file),
-            source,
-        })?;
-        t.rows += batch.num_rows() as u64;
-        Ok(())
-    }
-
-    fn close_tables(&mut self) -> Result<(), StoreError> {
-        for mut t in std::mem::take(&mut self.open) {
-            let path = self.staging.join(&t.file);
-            t.writer.finish().map_err(|source| StoreError::Arrow {
-                table: t.name.clone(),
-                path: path.clone(),
-                source,
-            })?;
-            let mut inner = t.writer.into_inner().map_err(|source| StoreError::Arrow {
-                table: t.name.clone(),
-                path: path.clone(),
-                source,
-            })?;
-            inner.flush().map_err(io(&path))?;
-            inner.get_ref().sync_all().map_err(io(&path))?;
-            self.tables.push(TableEntry {
-                name: t.name,
-                rows: t.rows,
-                file: t.file,
-            });
+        // Cut points: where a row's key (the first column, when it is text) hashes to zero.
+        let keys = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .cloned();
+        let mut start = 0;
+        for i in 0..batch.num_rows() {
+            let t = &self.open[at];
+            let in_chunk = t.pending_rows + (i + 1 - start);
+            let by_key = keys
+                .as_ref()
+                .is_some_and(|k| k.is_valid(i) && key_hash(k.value(i)) & CUT_MASK == 0);
+            if (by_key && in_chunk >= MIN_ROWS) || in_chunk >= MAX_ROWS {
+                let part = batch.slice(start, i + 1 - start);
+                self.open[at].pending_rows += part.num_rows();
+                self.open[at].pending.push(part);
+                self.flush(at)?;
+                start = i + 1;
+            }
+        }
+        if start < batch.num_rows() {
+            let part = batch.slice(start, batch.num_rows() - start);
+            self.open[at].pending_rows += part.num_rows();
+            self.open[at].pending.push(part);
         }
         Ok(())
     }
 
-    /// Publishes the snapshot and makes it the latest. Nothing is visible before this returns.
+    /// Writes the pending rows of a table as one chunk.
+    fn flush(&mut self, at: usize) -> Result<(), StoreError> {
+        let t = &mut self.open[at];
+        if t.pending_rows == 0 {
+            return Ok(());
+        }
+        let arrow_err = |source| StoreError::Arrow {
+            table: t.name.clone(),
+            path: self.tenant_dir.clone(),
+            source,
+        };
+        let batch = arrow_select::concat::concat_batches(&t.schema, &t.pending).map_err(arrow_err)?;
+        let mut bytes = Vec::new();
+        let options = IpcWriteOptions::default()
+            .try_with_compression(Some(CompressionType::LZ4_FRAME))
+            .map_err(arrow_err)?;
+        let mut w = StreamWriter::try_new_with_options(&mut bytes, &t.schema, options)
+            .map_err(arrow_err)?;
+        w.write(&batch).map_err(arrow_err)?;
+        w.finish().map_err(arrow_err)?;
+        drop(w);
+        let (hash, new) = self.objects.put(&bytes)?;
+        if new {
+            self.new_bytes += bytes.len() as u64;
+        }
+        t.chunks.push(Chunk {
+            hash,
+            rows: batch.num_rows() as u64,
+            bytes: bytes.len() as u64,
+        });
+        t.rows += batch.num_rows() as u64;
+        t.pending.clear();
+        t.pending_rows = 0;
+        Ok(())
+    }
+
+    /// Publishes the version and makes it current. Nothing is visible before this returns.
     pub fn commit(mut self) -> Result<Manifest, StoreError> {
-        self.close_tables()?;
+        for at in 0..self.open.len() {
+            self.flush(at)?;
+        }
+        for t in std::mem::take(&mut self.open) {
+            self.tables.push(TableEntry {
+                schema_hash: schema_hash(&t.schema),
+                name: t.name,
+                rows: t.rows,
+                chunks: t.chunks,
+            });
+        }
         let manifest = Manifest {
-            format: 1,
+            format: 2,
             tenant: self.tenant.clone(),
             id: self.id.clone(),
             created_unix: self.created_unix,
-            tables: self.tables.clone(),
+            checksum: Manifest::content_checksum(&self.tables),
+            tables: std::mem::take(&mut self.tables),
+            stats: std::mem::take(&mut self.stats),
+            added_bytes: self.new_bytes,
         };
-        let mpath = self.staging.join("manifest.json");
         let bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| StoreError::Damaged {
-            path: mpath.clone(),
+            path: self.tenant_dir.clone(),
             message: e.to_string(),
         })?;
-        write_synced(&mpath, &bytes)?;
-        let final_dir = self.tenant_dir.join(&self.id);
-        fs::rename(&self.staging, &final_dir).map_err(io(&final_dir))?;
-        // Move the pointer atomically: write aside, then rename over.
-        let tmp = self.tenant_dir.join(".LATEST.tmp");
-        write_synced(&tmp, self.id.as_bytes())?;
-        let pointer = self.tenant_dir.join("LATEST");
-        fs::rename(&tmp, &pointer).map_err(io(&pointer))?;
-        if let Ok(d) = File::open(&self.tenant_dir) {
-            let _ = d.sync_all();
-        }
-        self.staging = PathBuf::new();
+        replace(
+            &self
+                .tenant_dir
+                .join("versions")
+                .join(format!("{}.json", self.id)),
+            &bytes,
+        )?;
+        replace(&self.tenant_dir.join("CURRENT"), self.id.as_bytes())?;
         Ok(manifest)
     }
 }
 
-impl Drop for SnapshotWriter {
-    fn drop(&mut self) {
-        if !self.staging.as_os_str().is_empty() {
-            let _ = fs::remove_dir_all(&self.staging);
-        }
-    }
-}
-
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let mut f = File::create(path).map_err(io(path))?;
-    f.write_all(bytes).map_err(io(path))?;
-    f.sync_all().map_err(io(path))
-}
-
-/// A published snapshot.
+/// A published version.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
-    dir: PathBuf,
     manifest: Manifest,
+    objects: Objects,
 }
 
 impl Snapshot {
-    fn open(dir: PathBuf) -> Result<Snapshot, StoreError> {
-        let mpath = dir.join("manifest.json");
-        let bytes = fs::read(&mpath).map_err(io(&mpath))?;
-        let manifest: Manifest =
-            serde_json::from_slice(&bytes).map_err(|e| StoreError::Damaged {
-                path: mpath.clone(),
-                message: e.to_string(),
-            })?;
-        Ok(Snapshot { dir, manifest })
-    }
-
     /// What it holds.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
     }
 
-    /// Reads a table batch by batch (memory stays at one batch).
+    /// Reads a table chunk by chunk (memory holds one chunk), each checked against its name.
     pub fn read(
         &self,
         table: &str,
-    ) -> Result<impl Iterator<Item = Result<RecordBatch, StoreError>>, StoreError> {
+    ) -> Result<impl Iterator<Item = Result<RecordBatch, StoreError>> + use<>, StoreError> {
         let entry = self
             .manifest
             .tables
@@ -398,151 +707,34 @@ impl Snapshot {
                 tenant: self.manifest.tenant.clone(),
                 table: table.to_owned(),
             })?;
-        let path = self.dir.join(&entry.file);
-        let f = File::open(&path).map_err(io(&path))?;
-        let reader =
-            StreamReader::try_new(BufReader::new(f), None).map_err(|source| StoreError::Arrow {
-                table: table.to_owned(),
-                path: path.clone(),
-                source,
-            })?;
-        let name = table.to_owned();
-        Ok(reader.map(move |b| {
-            b.map_err(|source| StoreError::Arrow {
-                table: name.clone(),
-                path: path.clone(),
-                source,
-            })
+        let objects = self.objects.clone();
+        let name = Arc::new(table.to_owned());
+        Ok(entry.chunks.clone().into_iter().flat_map(move |c| {
+            let path = objects.path(&c.hash);
+            let name = Arc::clone(&name);
+            let batches: Vec<Result<RecordBatch, StoreError>> = match objects.get(&c.hash) {
+                Err(e) => vec![Err(e)],
+                Ok(bytes) => match StreamReader::try_new(std::io::Cursor::new(bytes), None) {
+                    Err(source) => vec![Err(StoreError::Arrow {
+                        table: name.to_string(),
+                        path,
+                        source,
+                    })],
+                    Ok(reader) => reader
+                        .map(|b| {
+                            b.map_err(|source| StoreError::Arrow {
+                                table: name.to_string(),
+                                path: path.clone(),
+                                source,
+                            })
+                        })
+                        .collect(),
+                },
+            };
+            batches
         }))
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-
-    use arrow_array::{Int64Array, RecordBatch, StringArray};
-    use arrow_schema::{DataType, Field, Schema};
-
-    use super::*;
-
-    fn batch(n: i64) -> RecordBatch {
-        let schema = Arc::new(Schema::new(vec![
-            Field::new("id", DataType::Int64, false),
-            Field::new("name", DataType::Utf8, true),
-        ]));
-        RecordBatch::try_new(
-            schema,
-            vec![
-                Arc::new(Int64Array::from_iter_values(0..n)),
-                Arc::new(StringArray::from_iter_values(
-                    (0..n).map(|i| format!("r{i}")),
-                )),
-            ],
-        )
-        .expect("batch")
-    }
-
-    fn temp() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "bexio-bi-store-{}-{}",
-            std::process::id(),
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_nanos()
-        ));
-        fs::create_dir_all(&dir).expect("temp dir");
-        dir
-    }
-
-    #[test]
-    fn a_snapshot_is_visible_only_once_committed() {
-        let root = temp();
-        let store = Store::open(&root).expect("open");
-        assert!(store.latest("t1").expect("latest").is_none());
-        let mut w = store.begin("t1").expect("begin");
-        w.write("fact_invoice", &batch(3)).expect("write");
-        w.write("dim_contact", &batch(4)).expect("write");
-        w.write("fact_invoice", &batch(2))
-            .expect("interleaved tables stream side by side");
-        assert!(
-            store.latest("t1").expect("latest").is_none(),
-            "nothing visible before commit"
-        );
-        let m = w.commit().expect("commit");
-        assert_eq!(
-            m.tables
-                .iter()
-                .map(|t| (t.name.as_str(), t.rows))
-                .collect::<Vec<_>>(),
-            vec![("fact_invoice", 5), ("dim_contact", 4)]
-        );
-        let snap = store.latest("t1").expect("latest").expect("a snapshot");
-        let rows: usize = snap
-            .read("fact_invoice")
-            .expect("read")
-            .map(|b| b.expect("batch").num_rows())
-            .sum();
-        assert_eq!(rows, 5);
-        assert!(matches!(snap.read("nope"), Err(StoreError::NoTable { .. })));
-        assert_eq!(store.tenants().expect("tenants"), vec!["t1".to_owned()]);
-        let _ = fs::remove_dir_all(root);
-    }
-
-    #[test]
-    fn an_abandoned_sync_leaves_the_last_good_snapshot() {
-        let root = temp();
-        let store = Store::open(&root).expect("open");
-        let mut w = store.begin("t1").expect("begin");
-        w.write("fact_invoice", &batch(3)).expect("write");
-        let first = w.commit().expect("commit");
-        // A second sync dies half-way (killed: the OS releases its lock, its staging stays).
-        let dead = root.join("t1").join(".staging-0000000000000-000000000");
-        fs::create_dir_all(&dead).expect("staging");
-        fs::write(dead.join("fact_invoice.arrows"), b"half").expect("half a table");
-        let store = Store::open(&root).expect("reopen");
-        drop(
-            store
-                .begin("t1")
-                .expect("the next sync cleans what the dead one left"),
-        );
-        let snap = store.latest("t1").expect("latest").expect("snapshot");
-        assert_eq!(snap.manifest().id, first.id);
-        let leftovers = fs::read_dir(root.join("t1"))
-            .expect("dir")
-            .flatten()
-            .filter(|e| e.file_name().to_string_lossy().starts_with(".staging"))
-            .count();
-        assert_eq!(leftovers, 0);
-        let _ = fs::remove_dir_all(root);
-    }
-
-    #[test]
-    fn one_writer_per_company_and_readers_are_never_disturbed() {
-        let root = temp();
-        let store = Store::open(&root).expect("open");
-        let mut w = store.begin("t1").expect("begin");
-        w.write("fact_invoice", &batch(3)).expect("write");
-        assert!(matches!(store.begin("t1"), Err(StoreError::Busy(_))));
-        assert!(store.begin("t2").is_ok(), "other companies are not blocked");
-        // A reader opening the store meanwhile does not touch the sync in progress.
-        let reader = Store::open(&root).expect("open");
-        assert!(reader.latest("t1").expect("latest").is_none());
-        w.write("fact_invoice", &batch(2)).expect("still writing");
-        w.commit().expect("commit");
-        assert!(store.begin("t1").is_ok(), "the lock is released");
-        let _ = fs::remove_dir_all(root);
-    }
-
-    #[test]
-    fn names_cannot_escape_the_store() {
-        let store = Store::open(temp()).expect("open");
-        assert!(matches!(store.begin("../etc"), Err(StoreError::BadName(_))));
-        let mut w = store.begin("t").expect("begin");
-        assert!(matches!(
-            w.write("../x", &batch(1)),
-            Err(StoreError::BadName(_))
-        ));
-    }
-}
+mod tests;

@@ -297,7 +297,7 @@ pub async fn sync(
         "mirror up to date; building the tables"
     );
     // Building is CPU work: off the async workers, which other companies' syncs share.
-    let (rejected, writer) = {
+    let (rejected, mut writer) = {
         let (tenant, mirror, progress) = (
             tenant.to_owned(),
             Arc::clone(&mirror),
@@ -310,6 +310,16 @@ pub async fn sync(
         .await
         .map_err(|e| SyncError::Task(e.to_string()))??
     };
+    let http_now = client.stats();
+    writer.set_stats(serde_json::json!({
+        "mode": mode,
+        "requests": http_now.requests - before.requests,
+        "throttled": http_now.throttled - before.throttled,
+        "retries": http_now.retries - before.retries,
+        "rejected": rejected,
+        "changes": &changes,
+        "skipped": &skipped,
+    }));
     let manifest = writer.commit()?;
     tracing::info!(tenant, seconds = started.elapsed().as_secs_f64(), snapshot = %manifest.id, "published");
     // Only now is the run over: killed before this line, the next run resumes and rebuilds.
