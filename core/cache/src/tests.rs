@@ -200,13 +200,17 @@ fn an_interrupted_run_resumes_with_what_it_had_done() {
     assert!(m.changes().expect("changes").is_empty());
     // A stale interrupted run is not resumed, but its changes are carried over (what it did
     // not get to must still be done).
-    m.put_page("a", &[rec("9", "v", "y")], true, true).expect("page");
+    m.put_page("a", &[rec("9", "v", "y")], true, true)
+        .expect("page");
     let (run, resumed) = m.begin_run(false, 3000 + 7200, 3600).expect("run");
     assert!(!resumed && run.done.is_empty());
     assert_eq!(changes(&m, "a")[&Change::Created], ["9"]);
     m.finish_run().expect("finish");
     m.begin_run(false, 20_000, 3600).expect("run");
-    assert!(m.changes().expect("changes").is_empty(), "a finished run's changes are gone");
+    assert!(
+        m.changes().expect("changes").is_empty(),
+        "a finished run's changes are gone"
+    );
 }
 
 #[test]

@@ -337,8 +337,7 @@ impl Store {
             path: path.clone(),
             message: e.to_string(),
         })?;
-        if m.checksum != Manifest::content_checksum(&m.tables) || m.id != id || m.tenant != tenant
-        {
+        if m.checksum != Manifest::content_checksum(&m.tables) || m.id != id || m.tenant != tenant {
             return Err(StoreError::Damaged {
                 path,
                 message: "its content does not match its checksum".into(),
@@ -364,7 +363,9 @@ impl Store {
             Err(source) => return Err(StoreError::Io { path: dir, source }),
         };
         ids.sort();
-        ids.iter().map(|id| self.read_manifest(tenant, id)).collect()
+        ids.iter()
+            .map(|id| self.read_manifest(tenant, id))
+            .collect()
     }
 
     /// The current version's id, if any.
@@ -616,7 +617,8 @@ impl SnapshotWriter {
             path: self.tenant_dir.clone(),
             source,
         };
-        let batch = arrow_select::concat::concat_batches(&t.schema, &t.pending).map_err(arrow_err)?;
+        let batch =
+            arrow_select::concat::concat_batches(&t.schema, &t.pending).map_err(arrow_err)?;
         let mut bytes = Vec::new();
         let options = IpcWriteOptions::default()
             .try_with_compression(Some(CompressionType::LZ4_FRAME))

@@ -50,10 +50,16 @@ fn a_version_is_visible_only_once_committed() {
     w.write("dim_contact", &rows(0, 4)).expect("write");
     w.write("fact_invoice", &rows(3, 5))
         .expect("interleaved tables stream side by side");
-    assert!(store.latest("t1").expect("latest").is_none(), "nothing visible before commit");
+    assert!(
+        store.latest("t1").expect("latest").is_none(),
+        "nothing visible before commit"
+    );
     let m = w.commit().expect("commit");
     assert_eq!(
-        m.tables.iter().map(|t| (t.name.as_str(), t.rows)).collect::<Vec<_>>(),
+        m.tables
+            .iter()
+            .map(|t| (t.name.as_str(), t.rows))
+            .collect::<Vec<_>>(),
         vec![("fact_invoice", 5), ("dim_contact", 4)]
     );
     let snap = store.latest("t1").expect("latest").expect("a version");
@@ -69,7 +75,8 @@ fn identical_data_is_stored_once_and_a_change_costs_its_chunks() {
     let write = |from: i64, to: i64| {
         let mut w = store.begin("t").expect("begin");
         for start in (from..to).step_by(8192) {
-            w.write("fact", &rows(start, (start + 8192).min(to))).expect("write");
+            w.write("fact", &rows(start, (start + 8192).min(to)))
+                .expect("write");
         }
         let m = w.commit().expect("commit");
         let added = m.added_bytes;
@@ -86,7 +93,8 @@ fn identical_data_is_stored_once_and_a_change_costs_its_chunks() {
     // One row more in the middle: the chunks around it change, the others are shared.
     let mut w = store.begin("t").expect("begin");
     w.write("fact", &rows(0, 100_000)).expect("write");
-    w.write("fact", &rows(150_000_000, 150_000_001)).expect("write");
+    w.write("fact", &rows(150_000_000, 150_000_001))
+        .expect("write");
     w.write("fact", &rows(100_000, 200_000)).expect("write");
     let third = w.commit().expect("commit");
     let added = third.added_bytes;
@@ -107,16 +115,44 @@ fn tags_and_rollback_keep_every_version() {
         w.write("fact", &rows(0, n)).expect("write");
         ids.push(w.commit().expect("commit").id);
     }
-    assert_eq!(store.tag("t", &ids[0], "v1.0-production").expect("tag"), ids[0]);
-    assert_eq!(count(&store.version("t", "v1.0-production").expect("tag"), "fact"), 10);
-    assert_eq!(store.rollback("t", "v1.0-production").expect("rollback"), ids[0]);
-    assert_eq!(count(&store.latest("t").expect("latest").expect("v"), "fact"), 10);
-    assert_eq!(store.versions("t").expect("versions").len(), 3, "later versions stay");
+    assert_eq!(
+        store.tag("t", &ids[0], "v1.0-production").expect("tag"),
+        ids[0]
+    );
+    assert_eq!(
+        count(&store.version("t", "v1.0-production").expect("tag"), "fact"),
+        10
+    );
+    assert_eq!(
+        store.rollback("t", "v1.0-production").expect("rollback"),
+        ids[0]
+    );
+    assert_eq!(
+        count(&store.latest("t").expect("latest").expect("v"), "fact"),
+        10
+    );
+    assert_eq!(
+        store.versions("t").expect("versions").len(),
+        3,
+        "later versions stay"
+    );
     store.rollback("t", &ids[2]).expect("forward again");
-    assert_eq!(count(&store.latest("t").expect("latest").expect("v"), "fact"), 30);
-    assert!(matches!(store.version("t", "v9"), Err(StoreError::NoVersion { .. })));
-    assert!(matches!(store.tag("t", "latest", "../x"), Err(StoreError::BadName(_))));
-    assert!(matches!(store.tag("t", "latest", "latest"), Err(StoreError::BadName(_))));
+    assert_eq!(
+        count(&store.latest("t").expect("latest").expect("v"), "fact"),
+        30
+    );
+    assert!(matches!(
+        store.version("t", "v9"),
+        Err(StoreError::NoVersion { .. })
+    ));
+    assert!(matches!(
+        store.tag("t", "latest", "../x"),
+        Err(StoreError::BadName(_))
+    ));
+    assert!(matches!(
+        store.tag("t", "latest", "latest"),
+        Err(StoreError::BadName(_))
+    ));
 }
 
 #[test]
@@ -142,7 +178,10 @@ fn a_flipped_byte_or_a_truncated_chunk_is_named() {
     fs::write(&chunk, &bytes[..mid]).expect("truncate");
     assert!(matches!(store.verify("t"), Err(StoreError::Damaged { .. })));
     // A manifest edited by hand is refused too.
-    let mpath = root.join("t").join("versions").join(format!("{}.json", m.id));
+    let mpath = root
+        .join("t")
+        .join("versions")
+        .join(format!("{}.json", m.id));
     let text = fs::read_to_string(&mpath).expect("manifest");
     fs::write(&mpath, text.replacen("\"rows\": 5000", "\"rows\": 4999", 1)).expect("edit");
     assert!(matches!(store.latest("t"), Err(StoreError::Damaged { .. })));
@@ -180,14 +219,23 @@ fn an_abandoned_write_leaves_the_last_version_and_prune_cleans_up() {
     let (n, bytes) = store.prune().expect("prune");
     assert!(n > 0 && bytes > 0, "orphan chunks removed");
     store.verify("t1").expect("what is left is whole");
-    assert_eq!(count(&store.latest("t1").expect("l").expect("v"), "fact"), 3);
+    assert_eq!(
+        count(&store.latest("t1").expect("l").expect("v"), "fact"),
+        3
+    );
 }
 
 #[test]
 fn names_cannot_escape_the_store() {
     let store = Store::open(temp()).expect("open");
     assert!(matches!(store.begin("../etc"), Err(StoreError::BadName(_))));
-    assert!(matches!(store.begin("objects"), Err(StoreError::BadName(_))));
+    assert!(matches!(
+        store.begin("objects"),
+        Err(StoreError::BadName(_))
+    ));
     let mut w = store.begin("t").expect("begin");
-    assert!(matches!(w.write("../x", &rows(0, 1)), Err(StoreError::BadName(_))));
+    assert!(matches!(
+        w.write("../x", &rows(0, 1)),
+        Err(StoreError::BadName(_))
+    ));
 }

@@ -6,6 +6,7 @@ mod init;
 mod sandbox;
 mod sync;
 mod tables;
+mod versions;
 
 use clap::{Parser, Subcommand};
 
@@ -17,7 +18,7 @@ pub struct UsageError(pub String);
 /// Turn your bexio accounting into BI-ready data: a star schema for Power BI, Tableau, Qlik,
 /// Looker and Metabase, versioned, diffable and audited.
 #[derive(Debug, Parser)]
-#[command(name = "bexio-bi", version, propagate_version = true, after_help = EXAMPLES)]
+#[command(name = "bexio-bi", version, after_help = EXAMPLES)]
 pub struct Cli {
     /// More log output on stderr (-v info, -vv debug, -vvv trace). RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -41,6 +42,7 @@ Examples:
   bexio-bi sync --offline                    Rebuild the tables from the local copy, without bexio
   bexio-bi tables                            What is stored, with row counts
   bexio-bi show fact_invoice --limit 5       Rows of a table (--format table|csv|json)
+  bexio-bi versions                          Every sync is a version: tag one, roll back to one
   bexio-bi sandbox serve                     Serve a fake bexio on a free port; prints URL and tokens as JSON
   bexio-bi sandbox serve --companies 20 --invoices 50000 --time-scale 60
                                              A Treuhand's 20 companies, an hour of rate limits per minute
@@ -70,6 +72,8 @@ enum Command {
     Tables(tables::TablesArgs),
     /// Print rows of a stored table.
     Show(tables::ShowArgs),
+    /// Every sync is a version: list them, show one, tag one, roll back to one.
+    Versions(versions::Args),
     /// A faithful local bexio for trying things without an account.
     #[command(subcommand)]
     Sandbox(sandbox::Command),
@@ -87,6 +91,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sync(args) => rt.block_on(sync::run(args, cli.quiet)),
         Command::Tables(args) => tables::tables(args),
         Command::Show(args) => tables::show(args),
+        Command::Versions(args) => versions::run(args),
         Command::Sandbox(cmd) => rt.block_on(sandbox::run(cmd)),
     }
 }

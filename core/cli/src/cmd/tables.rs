@@ -18,6 +18,9 @@ pub struct TablesArgs {
     /// Only this company.
     #[arg(long)]
     pub tenant: Option<String>,
+    /// A version (id or tag, see `bexio-bi versions`) instead of the current one.
+    #[arg(long)]
+    pub version: Option<String>,
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
@@ -48,17 +51,32 @@ pub struct ShowArgs {
     /// Rows to print.
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
+    /// A version (id or tag, see `bexio-bi versions`) instead of the current one.
+    #[arg(long)]
+    pub version: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
 
-fn store() -> anyhow::Result<Store> {
+/// The version asked for, or the current one.
+pub(super) fn pick(
+    store: &Store,
+    tenant: &str,
+    version: Option<&str>,
+) -> anyhow::Result<Option<bexio_bi_store::Snapshot>> {
+    Ok(match version {
+        None => store.latest(tenant)?,
+        Some(v) => Some(store.version(tenant, v)?),
+    })
+}
+
+pub(super) fn store() -> anyhow::Result<Store> {
     let dir = crate::home::data_dir()?.join("data");
     Ok(Store::open(dir)?)
 }
 
-fn tenants(store: &Store, only: Option<&String>) -> anyhow::Result<Vec<String>> {
+pub(super) fn tenants(store: &Store, only: Option<&String>) -> anyhow::Result<Vec<String>> {
     let all = store.tenants()?;
     match only {
         None if all.is_empty() => {
@@ -77,7 +95,7 @@ pub fn tables(args: TablesArgs) -> anyhow::Result<()> {
     let store = store()?;
     let mut out = Vec::new();
     for t in tenants(&store, args.tenant.as_ref())? {
-        if let Some(snap) = store.latest(&t)? {
+        if let Some(snap) = pick(&store, &t, args.version.as_deref())? {
             out.push(snap.manifest().clone());
         }
     }
@@ -133,7 +151,7 @@ pub fn show(args: ShowArgs) -> anyhow::Result<()> {
         ))
         .into());
     }
-    let snap = store.latest(&all[0])?.context("no snapshot")?;
+    let snap = pick(&store, &all[0], args.version.as_deref())?.context("no version")?;
     let mut rows: Vec<Vec<Option<String>>> = Vec::new();
     let mut header: Vec<String> = Vec::new();
     let mut kinds: Vec<DataType> = Vec::new();

@@ -2,6 +2,7 @@
 
 mod auth;
 mod resume;
+mod versions;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

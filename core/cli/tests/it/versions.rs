@@ -1,0 +1,114 @@
+//! Every sync is a version: `versions` lists, shows, tags and rolls back; `--version` reads one.
+
+use std::process::Output;
+
+use super::{bin, serve};
+
+fn ok(out: Output) -> Output {
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn json(out: Output) -> serde_json::Value {
+    serde_json::from_slice(&ok(out).stdout).expect("JSON")
+}
+
+#[test]
+fn versions_are_listed_tagged_read_and_rolled_back() {
+    let (mut sandbox, ready) = serve(&["--invoices", "200", "--time-scale", "60", "--seed", "4"]);
+    let url = ready["url"].as_str().expect("url").to_owned();
+    let token = ready["tenants"][0]["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let home = std::env::temp_dir().join(format!("bexio-bi-versions-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).expect("home");
+    std::fs::write(
+        home.join("config.toml"),
+        format!("[[tenant]]\nname = \"acme\"\nbase_url = \"{url}\"\n"),
+    )
+    .expect("config");
+    let run = |args: &[&str]| {
+        bin()
+            .env("BEXIO_BI_HOME", &home)
+            .env("BEXIO_BI_TENANT_ACME_TOKEN", &token)
+            .args(args)
+            .output()
+            .expect("run")
+    };
+    ok(run(&["sync"]));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{url}/_sandbox/advance?days=30"))
+            .send()
+            .await
+            .expect("advance");
+    });
+    ok(run(&["sync"]));
+    ok(run(&["sync"]));
+
+    let versions = json(run(&["versions", "--json"]));
+    let list = versions.as_array().expect("list");
+    assert_eq!(list.len(), 3, "{versions}");
+    assert!(list[2]["current"].as_bool().expect("current"));
+    assert!(
+        list[2]["added_bytes"].as_u64().expect("added") * 100
+            < list[0]["added_bytes"].as_u64().expect("added"),
+        "a sync that changed nothing adds (almost) nothing: {versions}"
+    );
+    let first = list[0]["id"].as_str().expect("id").to_owned();
+    let invoices = |args: &[&str]| -> u64 {
+        let t = json(run(&[&["tables", "--json"], args].concat()));
+        t[0]["tables"]
+            .as_array()
+            .expect("tables")
+            .iter()
+            .find(|t| t["name"] == "fact_invoice")
+            .and_then(|t| t["rows"].as_u64())
+            .expect("fact_invoice")
+    };
+    assert_eq!(invoices(&[]), invoices(&["--version", "latest"]));
+    assert_eq!(invoices(&["--version", &first]), 200);
+    assert!(invoices(&[]) > 200, "a month of business adds invoices");
+
+    ok(run(&["versions", "tag", &first, "v1.0-production"]));
+    let shown = json(run(&["versions", "show", "v1.0-production", "--json"]));
+    assert_eq!(shown["id"], first.as_str());
+    assert!(shown["stats"]["requests"].as_u64().expect("stats") > 200);
+    let out = ok(run(&[
+        "show",
+        "fact_invoice",
+        "--version",
+        "v1.0-production",
+        "--limit",
+        "1000",
+        "--format",
+        "csv",
+    ]));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 201);
+
+    ok(run(&["versions", "rollback", "v1.0-production"]));
+    assert_eq!(invoices(&[]), 200, "the tagged version is current again");
+    assert_eq!(
+        json(run(&["versions", "--json"])).as_array().map(Vec::len),
+        Some(3)
+    );
+
+    let out = run(&["versions", "show", "v9"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bexio-bi versions"));
+    let out = run(&["versions", "tag", "latest", "../../etc"]);
+    assert_eq!(out.status.code(), Some(1));
+    let _ = sandbox.kill();
+    let _ = std::fs::remove_dir_all(&home);
+}
