@@ -401,7 +401,7 @@ pub const DIM_DATE: Table = Table {
 pub const FACT_INVOICE: Table = Table {
     name: "fact_invoice",
     kind: Kind::Fact,
-    grain: "one row per invoice; deleted invoices kept as tombstones",
+    grain: "one row per invoice that exists in bexio (deleted ones are rows of `tombstones`)",
     source: "/2.0/kb_invoice (+ search on updated_at), /3.0/currencies/{id}/exchange_rates",
     columns: &[
         req("invoice_key", Key, "Key of the invoice."),

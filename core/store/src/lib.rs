@@ -34,11 +34,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Date32Type, Decimal128Type, Int64Type, TimestampMicrosecondType};
 use arrow_array::{Array, RecordBatch, StringArray};
 use arrow_ipc::CompressionType;
 use arrow_ipc::reader::StreamReader;
 use arrow_ipc::writer::{IpcWriteOptions, StreamWriter};
-use arrow_schema::SchemaRef;
+use arrow_schema::{DataType, SchemaRef};
 use serde::{Deserialize, Serialize};
 
 use objects::Objects;
@@ -736,6 +738,35 @@ impl Snapshot {
             batches
         }))
     }
+}
+
+/// One cell as text, as `show` prints it: decimals exact, dates ISO, timestamps UTC with `Z`;
+/// `None` for NULL.
+pub fn cell_text(a: &dyn Array, i: usize) -> Option<String> {
+    if a.is_null(i) {
+        return None;
+    }
+    Some(match a.data_type() {
+        DataType::Utf8 => a.as_string::<i32>().value(i).to_owned(),
+        DataType::Int64 => a.as_primitive::<Int64Type>().value(i).to_string(),
+        DataType::Boolean => a.as_boolean().value(i).to_string(),
+        DataType::Date32 => a
+            .as_primitive::<Date32Type>()
+            .value_as_date(i)
+            .map_or_else(String::new, |d| d.to_string()),
+        DataType::Timestamp(_, _) => a
+            .as_primitive::<TimestampMicrosecondType>()
+            .value_as_datetime(i)
+            .map_or_else(String::new, |t| {
+                format!("{}Z", t.format("%Y-%m-%dT%H:%M:%S"))
+            }),
+        DataType::Decimal128(_, s) => {
+            let v = a.as_primitive::<Decimal128Type>().value(i);
+            rust_decimal::Decimal::try_from_i128_with_scale(v, *s as u32)
+                .map_or_else(|_| v.to_string(), |d| d.to_string())
+        }
+        other => format!("<{other}>"),
+    })
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 mod auth;
 mod demo;
+mod diff;
 mod init;
 mod sandbox;
 mod sync;
@@ -43,6 +44,7 @@ Examples:
   bexio-bi tables                            What is stored, with row counts
   bexio-bi show fact_invoice --limit 5       Rows of a table (--format table|csv|json)
   bexio-bi versions                          Every sync is a version: tag one, roll back to one
+  bexio-bi diff --tenant meier-it            What changed since the sync before (--json, --html FILE)
   bexio-bi sandbox serve                     Serve a fake bexio on a free port; prints URL and tokens as JSON
   bexio-bi sandbox serve --companies 20 --invoices 50000 --time-scale 60
                                              A Treuhand's 20 companies, an hour of rate limits per minute
@@ -74,6 +76,9 @@ enum Command {
     Show(tables::ShowArgs),
     /// Every sync is a version: list them, show one, tag one, roll back to one.
     Versions(versions::Args),
+    /// What changed between two versions: invoices new, modified (field by field) and deleted,
+    /// clients, payments, revenue in CHF, and changes worth a second look.
+    Diff(diff::Args),
     /// A faithful local bexio for trying things without an account.
     #[command(subcommand)]
     Sandbox(sandbox::Command),
@@ -92,6 +97,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tables(args) => tables::tables(args),
         Command::Show(args) => tables::show(args),
         Command::Versions(args) => versions::run(args),
+        Command::Diff(args) => diff::run(args),
         Command::Sandbox(cmd) => rt.block_on(sandbox::run(cmd)),
     }
 }

@@ -3,9 +3,7 @@
 use std::io::Write;
 
 use anyhow::Context;
-use arrow_array::cast::AsArray;
-use arrow_array::types::{Date32Type, Decimal128Type, Int64Type, TimestampMicrosecondType};
-use arrow_array::{Array, RecordBatch};
+use arrow_array::RecordBatch;
 use arrow_schema::DataType;
 use bexio_bi_store::Store;
 use clap::{Args as ClapArgs, ValueEnum};
@@ -112,34 +110,6 @@ pub fn tables(args: TablesArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One cell as text.
-fn cell(a: &dyn Array, i: usize) -> Option<String> {
-    if a.is_null(i) {
-        return None;
-    }
-    Some(match a.data_type() {
-        DataType::Utf8 => a.as_string::<i32>().value(i).to_owned(),
-        DataType::Int64 => a.as_primitive::<Int64Type>().value(i).to_string(),
-        DataType::Boolean => a.as_boolean().value(i).to_string(),
-        DataType::Date32 => a
-            .as_primitive::<Date32Type>()
-            .value_as_date(i)
-            .map_or_else(String::new, |d| d.to_string()),
-        DataType::Timestamp(_, _) => a
-            .as_primitive::<TimestampMicrosecondType>()
-            .value_as_datetime(i)
-            .map_or_else(String::new, |t| {
-                format!("{}Z", t.format("%Y-%m-%dT%H:%M:%S"))
-            }),
-        DataType::Decimal128(_, s) => {
-            let v = a.as_primitive::<Decimal128Type>().value(i);
-            rust_decimal::Decimal::try_from_i128_with_scale(v, *s as u32)
-                .map_or_else(|_| v.to_string(), |d| d.to_string())
-        }
-        other => format!("<{other}>"),
-    })
-}
-
 /// Prints rows of a stored table.
 pub fn show(args: ShowArgs) -> anyhow::Result<()> {
     let store = store()?;
@@ -179,7 +149,7 @@ pub fn show(args: ShowArgs) -> anyhow::Result<()> {
                 batch
                     .columns()
                     .iter()
-                    .map(|c| cell(c.as_ref(), i))
+                    .map(|c| bexio_bi_store::cell_text(c.as_ref(), i))
                     .collect(),
             );
         }
