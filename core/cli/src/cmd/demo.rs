@@ -65,6 +65,10 @@ struct CompanyReport {
     week_requests: u64,
     invoices_after_week: u64,
     reconciled_after_week: bool,
+    /// The comparator's summary of the week (`bexio-bi diff`).
+    week_diff: String,
+    /// Versions stored for the company.
+    versions: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -298,6 +302,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             .unwrap_or_default();
         let (invoices_after_week, totals_after) = stored_totals(&store, &tenant.company_id)?;
         let truth_after = truth_totals(&http, &base, &tenant.company_id).await?;
+        // What the comparator makes of the week: the two versions the syncs wrote.
+        let versions = store.versions(&tenant.company_id)?;
+        let week_diff = match versions.as_slice() {
+            [.., a, b] => bexio_bi_compare::diff(
+                &store.version(&tenant.company_id, &a.id)?,
+                &store.version(&tenant.company_id, &b.id)?,
+            )?
+            .headline(),
+            _ => String::new(),
+        };
         companies.push(CompanyReport {
             name: tenant.name.clone(),
             company_id: tenant.company_id.clone(),
@@ -317,6 +331,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             week_requests: second.http.requests,
             invoices_after_week,
             reconciled_after_week: totals_after == truth_after && second.rejected == 0,
+            week_diff,
+            versions: versions.len(),
         });
     }
     let requests = companies.iter().map(|c| c.requests + c.week_requests).sum();
@@ -444,6 +460,10 @@ fn print_report(r: &Report) {
             } else {
                 "NOT reconciled"
             }
+        );
+        println!(
+            "  bexio-bi diff ({} versions stored): {}",
+            c.versions, c.week_diff
         );
     }
     println!();

@@ -97,6 +97,30 @@ fn versions_are_listed_tagged_read_and_rolled_back() {
     ]));
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 201);
 
+    // The comparator: the last sync changed nothing; a month of business did.
+    let d = json(run(&["diff", "--json"]));
+    assert_eq!(d["new_invoices"].as_array().map(Vec::len), Some(0), "{d}");
+    let d = json(run(&["diff", "v1.0-production", "latest", "--json"]));
+    let new = d["new_invoices"].as_array().expect("new").len();
+    assert!(new > 0, "{d}");
+    assert_eq!(
+        d["tables"]["fact_invoice"]["rows_to"].as_u64(),
+        Some(200 + new as u64 - d["deleted_invoices"].as_array().expect("deleted").len() as u64)
+    );
+    let page = home.join("diff.html");
+    let out = ok(run(&[
+        "diff",
+        "v1.0-production",
+        "latest",
+        "--html",
+        page.to_str().expect("path"),
+    ]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&format!("+{new} new invoices · ")), "{text}");
+    assert!(text.contains("CHF"), "{text}");
+    let html = std::fs::read_to_string(&page).expect("html");
+    assert!(html.starts_with("<!doctype html>") && html.contains("new invoices"));
+
     ok(run(&["versions", "rollback", "v1.0-production"]));
     assert_eq!(invoices(&[]), 200, "the tagged version is current again");
     assert_eq!(
