@@ -25,6 +25,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod audit;
 mod objects;
 
 use std::collections::BTreeMap;
@@ -465,6 +466,11 @@ impl Store {
             Err(fs::TryLockError::WouldBlock) => Err(StoreError::Busy(tenant.to_owned())),
             Err(fs::TryLockError::Error(source)) => Err(StoreError::Io { path, source }),
         }
+    }
+
+    /// The store's audit trail (`audit.log` in its directory).
+    pub fn audit(&self) -> audit::AuditLog {
+        audit::AuditLog::at(self.root.join("audit.log"))
     }
 
     /// Bytes of all chunks in the store.

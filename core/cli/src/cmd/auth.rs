@@ -133,6 +133,13 @@ async fn token(args: TokenArgs) -> anyhow::Result<()> {
             .tokens
             .insert(tenant.name.clone(), Credential::Pat(token));
     })?;
+    super::audit::record(
+        "auth.token",
+        Some(&tenant.name),
+        None,
+        serde_json::Value::Null,
+        Ok(()),
+    )?;
     println!(
         "Stored the token of {} (never in config.toml; in secrets.toml, readable by you only).",
         tenant.name
@@ -225,6 +232,13 @@ async fn login(args: LoginArgs) -> anyhow::Result<()> {
             }),
         );
     })?;
+    super::audit::record(
+        "auth.login",
+        Some(&tenant.name),
+        tokens.scope.as_deref(),
+        serde_json::Value::Null,
+        Ok(()),
+    )?;
 
     // Who signed in, to which company: only to tell the user.
     let info = match app.userinfo(&http, &tokens.access_token).await {

@@ -62,6 +62,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
     };
     let d = bexio_bi_compare::diff(&from, &to)?;
+    super::audit::record(
+        "diff",
+        Some(tenant),
+        Some(&format!("{} → {}", d.from, d.to)),
+        serde_json::json!({
+            "new_invoices": d.new_invoices.len(),
+            "modified_invoices": d.modified_invoices.len(),
+            "deleted_invoices": d.deleted_invoices.len(),
+            "flags": d.flags.len(),
+        }),
+        Ok(()),
+    )?;
     if let Some(path) = &args.html {
         std::fs::write(path, html(&d))
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;

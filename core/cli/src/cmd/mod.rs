@@ -1,5 +1,6 @@
 //! The subcommands.
 
+mod audit;
 mod auth;
 mod demo;
 mod diff;
@@ -79,6 +80,9 @@ enum Command {
     /// What changed between two versions: invoices new, modified (field by field) and deleted,
     /// clients, payments, revenue in CHF, and changes worth a second look.
     Diff(diff::Args),
+    /// The audit trail: every action, chained by hash so that tampering shows.
+    #[command(subcommand)]
+    Audit(audit::Command),
     /// A faithful local bexio for trying things without an account.
     #[command(subcommand)]
     Sandbox(sandbox::Command),
@@ -98,6 +102,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Show(args) => tables::show(args),
         Command::Versions(args) => versions::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Audit(cmd) => audit::run(cmd),
         Command::Sandbox(cmd) => rt.block_on(sandbox::run(cmd)),
     }
 }

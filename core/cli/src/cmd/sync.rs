@@ -129,7 +129,7 @@ pub async fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
             },
         });
     }
-    summarize(outcomes, args.json)
+    summarize(outcomes, args.json, "sync")
 }
 
 /// Builds each company's tables from its mirror (`--offline`).
@@ -150,12 +150,36 @@ fn offline(
             },
         )
         .collect();
-    summarize(outcomes, json)
+    summarize(outcomes, json, "sync.offline")
 }
 
 /// Prints what happened and turns failures into the exit code.
-fn summarize(mut outcomes: Vec<Outcome>, json: bool) -> anyhow::Result<()> {
+fn summarize(mut outcomes: Vec<Outcome>, json: bool, action: &str) -> anyhow::Result<()> {
     outcomes.sort_by(|a, b| name(a).cmp(name(b)));
+    for o in &outcomes {
+        match o {
+            Outcome::Synced(r) => super::audit::record(
+                action,
+                Some(&r.tenant),
+                Some(&r.snapshot),
+                serde_json::json!({
+                    "mode": r.mode,
+                    "requests": r.http.requests,
+                    "rows": r.tables.values().sum::<u64>(),
+                    "rejected": r.rejected,
+                    "changes": r.changes,
+                }),
+                Ok(()),
+            )?,
+            Outcome::Failed { tenant, error } => super::audit::record(
+                action,
+                Some(tenant),
+                None,
+                serde_json::Value::Null,
+                Err(error.clone()),
+            )?,
+        }
+    }
     if json {
         println!("{}", serde_json::to_string_pretty(&outcomes)?);
     } else {

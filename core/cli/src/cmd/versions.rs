@@ -139,11 +139,25 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         Some(Command::Tag { version, name }) => {
             let id = store.tag(tenant, &version, &name)?;
+            super::audit::record(
+                "versions.tag",
+                Some(tenant),
+                Some(&format!("{name} → {id}")),
+                serde_json::Value::Null,
+                Ok(()),
+            )?;
             println!("{tenant}: {name} → {id}");
             Ok(())
         }
         Some(Command::Rollback { version }) => {
             let id = store.rollback(tenant, &version)?;
+            super::audit::record(
+                "versions.rollback",
+                Some(tenant),
+                Some(&id),
+                serde_json::Value::Null,
+                Ok(()),
+            )?;
             println!("{tenant}: version {id} is current again (later versions are kept)");
             Ok(())
         }

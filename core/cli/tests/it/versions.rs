@@ -136,3 +136,74 @@ fn versions_are_listed_tagged_read_and_rolled_back() {
     let _ = sandbox.kill();
     let _ = std::fs::remove_dir_all(&home);
 }
+
+#[test]
+fn the_audit_trail_records_actions_and_finds_tampering() {
+    let (mut sandbox, ready) = serve(&["--invoices", "50", "--time-scale", "60", "--seed", "8"]);
+    let url = ready["url"].as_str().expect("url").to_owned();
+    let token = ready["tenants"][0]["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let home = std::env::temp_dir().join(format!("bexio-bi-audit-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).expect("home");
+    std::fs::write(
+        home.join("config.toml"),
+        format!("[[tenant]]\nname = \"acme\"\nbase_url = \"{url}\"\n"),
+    )
+    .expect("config");
+    let run = |args: &[&str]| {
+        bin()
+            .env("BEXIO_BI_HOME", &home)
+            .env("BEXIO_BI_TENANT_ACME_TOKEN", &token)
+            .env("USER", "treuhand")
+            .args(args)
+            .output()
+            .expect("run")
+    };
+    ok(run(&["sync"]));
+    ok(run(&["sync"]));
+    ok(run(&["versions", "tag", "latest", "closing-2026"]));
+    ok(run(&["diff"]));
+    let _ = sandbox.kill();
+    let failed = run(&["sync"]);
+    assert_eq!(failed.status.code(), Some(1));
+
+    let out = ok(run(&["audit", "show", "--json"]));
+    let entries: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|e| e["action"].as_str().expect("action"))
+        .collect();
+    assert_eq!(actions, ["sync", "sync", "versions.tag", "diff", "sync"]);
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["actor"] == "user:treuhand" && e["tenant"] == "acme")
+    );
+    assert_eq!(entries[0]["outcome"], "ok");
+    assert!(entries[0]["counts"]["requests"].as_u64().expect("requests") > 50);
+    assert_ne!(
+        entries[4]["outcome"], "ok",
+        "the failed sync is recorded as failed"
+    );
+    let out = ok(run(&["audit", "export", "--csv"]));
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(csv.lines().count(), 6);
+    assert!(csv.starts_with("seq,time,actor,action,tenant"));
+    ok(run(&["audit", "verify"]));
+
+    // Edit one entry: verify names the line and fails.
+    let path = home.join("data").join("audit.log");
+    let text = std::fs::read_to_string(&path).expect("log");
+    std::fs::write(&path, text.replacen("closing-2026", "closing-2025", 1)).expect("tamper");
+    let out = run(&["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("audit.log:3: entry 3 was edited"), "{said}");
+    let _ = std::fs::remove_dir_all(&home);
+}
