@@ -26,6 +26,7 @@
 //! ```
 
 pub mod audit;
+pub mod backup;
 mod objects;
 
 use std::collections::BTreeMap;
@@ -89,6 +90,14 @@ pub enum StoreError {
         tenant: String,
         /// The table.
         table: String,
+    },
+    /// A backup target could not be used.
+    #[error("backup target {target}: {message}")]
+    Backup {
+        /// Where.
+        target: String,
+        /// What went wrong.
+        message: String,
     },
     /// No version with this id or tag.
     #[error("{tenant} has no version {version:?} (try `bexio-bi versions --tenant {tenant}`)")]
@@ -170,7 +179,7 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    fn content_checksum(tables: &[TableEntry]) -> String {
+    pub(crate) fn content_checksum(tables: &[TableEntry]) -> String {
         let mut text = String::new();
         for t in tables {
             text.push_str(&format!("{}\t{}\t{}\n", t.name, t.rows, t.schema_hash));
@@ -205,7 +214,7 @@ fn schema_hash(schema: &SchemaRef) -> String {
     objects::hash(text.as_bytes())
 }
 
-fn now() -> std::time::Duration {
+pub(crate) fn now() -> std::time::Duration {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
@@ -218,7 +227,7 @@ fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
 }
 
 /// Replaces `path` with `bytes` atomically (written aside, synced, renamed).
-fn replace(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+pub(crate) fn replace(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()
@@ -777,3 +786,5 @@ pub fn cell_text(a: &dyn Array, i: usize) -> Option<String> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_backup;
