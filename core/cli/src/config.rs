@@ -104,6 +104,78 @@ fn default_overlap() -> String {
     "15m".into()
 }
 
+/// `[backup]`: where backups go and how many are kept.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupSettings {
+    /// A directory, or `s3://bucket/prefix` (credentials from the usual `AWS_*` variables).
+    /// Default: `backups` in BEXIO_BI_HOME.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Back up after every sync.
+    #[serde(default = "yes")]
+    pub after_sync: bool,
+    /// Keep every backup younger than this.
+    #[serde(default = "default_keep_within")]
+    pub keep_within: String,
+    /// Then one a day for this many days.
+    #[serde(default)]
+    pub keep_daily: u32,
+    /// Then one a week for this many weeks.
+    #[serde(default)]
+    pub keep_weekly: u32,
+    /// Then one a month for this many months.
+    #[serde(default)]
+    pub keep_monthly: u32,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_keep_within() -> String {
+    "30d".into()
+}
+
+impl Default for BackupSettings {
+    fn default() -> Self {
+        BackupSettings {
+            target: None,
+            after_sync: true,
+            keep_within: default_keep_within(),
+            keep_daily: 0,
+            keep_weekly: 0,
+            keep_monthly: 0,
+        }
+    }
+}
+
+impl BackupSettings {
+    /// Where backups go.
+    pub fn target(&self, home: &Path) -> String {
+        self.target
+            .clone()
+            .or_else(|| {
+                std::env::var("BEXIO_BI_BACKUP_TARGET")
+                    .ok()
+                    .filter(|s| !s.is_empty())
+            })
+            .unwrap_or_else(|| home.join("backups").display().to_string())
+    }
+
+    /// The retention policy.
+    pub fn retention(&self) -> anyhow::Result<bexio_bi_store::backup::Retention> {
+        let within = parse_span(&self.keep_within)
+            .map_err(|e| UsageError(format!("[backup] keep_within: {e}")))?;
+        Ok(bexio_bi_store::backup::Retention {
+            within_days: u32::try_from(within.div_ceil(86_400)).unwrap_or(u32::MAX),
+            daily: self.keep_daily,
+            weekly: self.keep_weekly,
+            monthly: self.keep_monthly,
+        })
+    }
+}
+
 /// `[cache]`: how long the local copy of each kind of reference data is trusted.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -174,6 +246,9 @@ pub struct Config {
     /// How long cached reference data is trusted.
     #[serde(default)]
     pub cache: CacheSettings,
+    /// Backups.
+    #[serde(default)]
+    pub backup: BackupSettings,
     /// Companies.
     #[serde(default, rename = "tenant")]
     pub tenants: Vec<Tenant>,
@@ -199,6 +274,15 @@ overlap = "15m"
 # [cache.ttl]
 # taxes = "1d"
 # article = "6h"
+
+# A backup after every sync, deduplicated: only new chunks are copied.
+[backup]
+# target = "/mnt/nas/bexio-bi"           # default: backups/ in BEXIO_BI_HOME; or "s3://bucket/prefix"
+after_sync = true
+keep_within = "30d"                       # every backup of the last 30 days, then:
+# keep_daily = 7
+# keep_weekly = 8
+# keep_monthly = 24
 
 # One [[tenant]] per bexio company. `name` is yours to choose.
 [[tenant]]
@@ -236,6 +320,16 @@ impl Config {
     /// Where the file is.
     pub fn path(home: &Path) -> PathBuf {
         home.join("config.toml")
+    }
+
+    /// Like [`Config::load`], but no file is the default configuration (commands that work on
+    /// stored data need no company configured).
+    pub fn load_or_default(home: &Path) -> anyhow::Result<Config> {
+        if Config::path(home).exists() {
+            Config::load(home)
+        } else {
+            Ok(Config::default())
+        }
     }
 
     /// Reads and checks the file, then applies environment overrides.

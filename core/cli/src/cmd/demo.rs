@@ -81,6 +81,14 @@ struct Report {
     seconds: f64,
     /// Minutes that passed on the sandbox's clock (rate limits count those).
     simulated_minutes: f64,
+    /// The backup taken after the syncs.
+    backup: bexio_bi_store::backup::BackupReport,
+    /// A second backup right after: nothing new to copy.
+    backup_again_copied: u64,
+    /// Chunks of the backup checked against their checksums.
+    backup_verified: u64,
+    /// Where.
+    backup_target: String,
 }
 
 async fn get_json(
@@ -335,6 +343,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             versions: versions.len(),
         });
     }
+    // A backup of both companies' versions, then a second one: it copies nothing new.
+    let target = bexio_bi_store::backup::Target::open(&dir.join("backups").display().to_string())?;
+    let backup = store.backup(&target).await?;
+    let again = store.backup(&target).await?;
+    let backup_verified = bexio_bi_store::backup::verify(&target, &again.id).await?;
     let requests = companies.iter().map(|c| c.requests + c.week_requests).sum();
     let (stats, _) = get_json(&http, &format!("{base}/_sandbox/stats"), "").await?;
     let simulated_minutes = stats["clock"]["simulated_seconds"].as_f64().unwrap_or(0.0) / 60.0;
@@ -346,6 +359,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         requests,
         seconds: started.elapsed().as_secs_f64(),
         simulated_minutes,
+        backup,
+        backup_again_copied: again.copied,
+        backup_verified,
+        backup_target: target.url().to_owned(),
     };
     sandbox.stop().await;
 
@@ -467,6 +484,14 @@ fn print_report(r: &Report) {
         );
     }
     println!();
+    println!(
+        "Backed up to {}: {} chunks ({} kB) copied; a second backup copied {} (deduplicated); {} chunks verified",
+        r.backup_target,
+        r.backup.copied,
+        r.backup.copied_bytes / 1024,
+        r.backup_again_copied,
+        r.backup_verified
+    );
     println!(
         "{} API requests in {:.1} s ({:.1} minutes of bexio time at its real rate limits)",
         r.requests, r.seconds, r.simulated_minutes

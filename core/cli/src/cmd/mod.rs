@@ -2,6 +2,7 @@
 
 mod audit;
 mod auth;
+mod backup;
 mod demo;
 mod diff;
 mod init;
@@ -46,6 +47,8 @@ Examples:
   bexio-bi show fact_invoice --limit 5       Rows of a table (--format table|csv|json)
   bexio-bi versions                          Every sync is a version: tag one, roll back to one
   bexio-bi diff --tenant meier-it            What changed since the sync before (--json, --html FILE)
+  bexio-bi backup restore 2026-11-01         Bring back the data as backed up on a day (checked first)
+  bexio-bi audit verify                      Prove that no entry of the audit trail was changed
   bexio-bi sandbox serve                     Serve a fake bexio on a free port; prints URL and tokens as JSON
   bexio-bi sandbox serve --companies 20 --invoices 50000 --time-scale 60
                                              A Treuhand's 20 companies, an hour of rate limits per minute
@@ -83,6 +86,9 @@ enum Command {
     /// The audit trail: every action, chained by hash so that tampering shows.
     #[command(subcommand)]
     Audit(audit::Command),
+    /// Backups of the store: create, list, verify, restore, prune (also after every sync).
+    #[command(subcommand)]
+    Backup(backup::Command),
     /// A faithful local bexio for trying things without an account.
     #[command(subcommand)]
     Sandbox(sandbox::Command),
@@ -103,6 +109,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Versions(args) => versions::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Audit(cmd) => audit::run(cmd),
+        Command::Backup(cmd) => rt.block_on(backup::run(cmd)),
         Command::Sandbox(cmd) => rt.block_on(sandbox::run(cmd)),
     }
 }

@@ -129,7 +129,27 @@ pub async fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
             },
         });
     }
-    summarize(outcomes, args.json, "sync")
+    let synced = outcomes.iter().any(|o| matches!(o, Outcome::Synced(_)));
+    let result = summarize(outcomes, args.json, "sync");
+    // A backup after the sync, deduplicated; its failure is reported, the sync still stands.
+    if synced && config.backup.after_sync {
+        let location = config.backup.target(&home);
+        match bexio_bi_store::backup::Target::open(&location) {
+            Ok(t) => match super::backup::create(&t).await {
+                Ok(r) if !args.json => println!(
+                    "backup {} in {}: {} chunks copied of {}",
+                    r.id,
+                    t.url(),
+                    r.copied,
+                    r.chunks
+                ),
+                Ok(_) => {}
+                Err(e) => eprintln!("warning: the backup after the sync failed: {e:#}"),
+            },
+            Err(e) => eprintln!("warning: the backup after the sync failed: {e}"),
+        }
+    }
+    result
 }
 
 /// Builds each company's tables from its mirror (`--offline`).

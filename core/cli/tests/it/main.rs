@@ -1,6 +1,7 @@
 //! The `bexio-bi` binary as users and scripts meet it.
 
 mod auth;
+mod backup;
 mod resume;
 mod versions;
 

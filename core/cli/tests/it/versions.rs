@@ -179,21 +179,35 @@ fn the_audit_trail_records_actions_and_finds_tampering() {
         .iter()
         .map(|e| e["action"].as_str().expect("action"))
         .collect();
-    assert_eq!(actions, ["sync", "sync", "versions.tag", "diff", "sync"]);
+    // Each successful sync is followed by its backup.
+    assert_eq!(
+        actions,
+        [
+            "sync",
+            "backup.create",
+            "sync",
+            "backup.create",
+            "versions.tag",
+            "diff",
+            "sync"
+        ]
+    );
+    assert!(entries.iter().all(|e| e["actor"] == "user:treuhand"));
     assert!(
         entries
             .iter()
-            .all(|e| e["actor"] == "user:treuhand" && e["tenant"] == "acme")
+            .filter(|e| e["action"] != "backup.create")
+            .all(|e| e["tenant"] == "acme")
     );
     assert_eq!(entries[0]["outcome"], "ok");
     assert!(entries[0]["counts"]["requests"].as_u64().expect("requests") > 50);
     assert_ne!(
-        entries[4]["outcome"], "ok",
+        entries[6]["outcome"], "ok",
         "the failed sync is recorded as failed"
     );
     let out = ok(run(&["audit", "export", "--csv"]));
     let csv = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(csv.lines().count(), 6);
+    assert_eq!(csv.lines().count(), 8);
     assert!(csv.starts_with("seq,time,actor,action,tenant"));
     ok(run(&["audit", "verify"]));
 
@@ -204,6 +218,6 @@ fn the_audit_trail_records_actions_and_finds_tampering() {
     let out = run(&["audit", "verify"]);
     assert_eq!(out.status.code(), Some(1));
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(said.contains("audit.log:3: entry 3 was edited"), "{said}");
+    assert!(said.contains("audit.log:5: entry 5 was edited"), "{said}");
     let _ = std::fs::remove_dir_all(&home);
 }
