@@ -1,0 +1,143 @@
+//! Versions of a large company: `cargo bench -p bexio-bi-compare --bench versions`.
+//!
+//! `BENCH_INVOICES` (default 1,000,000) invoices of a sandbox company, normalized into
+//! `fact_invoice`, then: commit a version (time, peak memory, bytes on disk), commit the same data
+//! again (bytes added: deduplication), commit with the most recent 1 % of the invoices changed
+//! (bytes added), and
+//! diff the first and the last version (time, peak memory). Prints the store's directory for
+//! `bench/compare.sh`, which writes the same table as Parquet with pyarrow for the sizes.
+
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::time::Instant;
+
+use arrow_array::RecordBatch;
+use bexio::normalize::{Normalizer, Resource};
+use bexio_bi_sandbox::company::{Company, CompanySpec};
+use bexio_bi_store::Store;
+
+fn status(field: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Resets the peak-memory counter (Linux), so that each step reports its own peak.
+fn reset_peak() -> f64 {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    status("VmRSS:")
+}
+
+/// The invoices as `fact_invoice` batches; with `change_last`, the most recent share of them (in
+/// parts per thousand) changed, as business changes recent invoices (paid, corrected).
+fn batches(lines: &[String], change_last: Option<usize>) -> Vec<RecordBatch> {
+    let from = change_last.map_or(usize::MAX, |k| lines.len() - lines.len() * k / 1000);
+    let mut n = Normalizer::new("bench");
+    let mut out = Vec::new();
+    for (p, chunk) in lines.chunks(2000).enumerate() {
+        let mut page = b"[".to_vec();
+        for (i, l) in chunk.iter().enumerate() {
+            if i > 0 {
+                page.push(b',');
+            }
+            let nth = p * 2000 + i;
+            match change_last {
+                // A changed invoice: another title (its totals stay consistent).
+                Some(_) if nth >= from => page.extend_from_slice(
+                    l.replacen("\"title\":\"", "\"title\":\"Korrigiert: ", 1).as_bytes(),
+                ),
+                _ => page.extend_from_slice(l.as_bytes()),
+            }
+        }
+        page.push(b']');
+        n.decode(Resource::Invoices, &page).expect("decode");
+        out.extend(n.flush().into_iter().filter(|(t, _)| *t == "fact_invoice").map(|(_, b)| b));
+    }
+    out.extend(
+        n.finish()
+            .expect("finish")
+            .into_iter()
+            .filter(|(t, _)| *t == "fact_invoice")
+            .map(|(_, b)| b),
+    );
+    out
+}
+
+fn main() -> std::io::Result<()> {
+    let n: u64 = std::env::var("BENCH_INVOICES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = std::path::PathBuf::from(
+        std::env::var("BENCH_DIR").unwrap_or_else(|_| "/tmp/bexio-bi-bench".into()),
+    );
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(format!("invoices-{n}.ndjson"));
+    if !path.exists() {
+        eprintln!("generating {n} invoices…");
+        let company = Company::generate(&CompanySpec::new(42, n));
+        let mut w = BufWriter::new(std::fs::File::create(&path)?);
+        for inv in company.invoices.iter() {
+            serde_json::to_writer(&mut w, inv)?;
+            w.write_all(b"\n")?;
+        }
+        w.flush()?;
+    }
+    let lines: Vec<String> = BufReader::new(std::fs::File::open(&path)?)
+        .lines()
+        .collect::<Result<_, _>>()?;
+    let original = batches(&lines, None);
+    let changed = batches(&lines, Some(10));
+    drop(lines);
+    let rows: usize = original.iter().map(RecordBatch::num_rows).sum();
+    let root = dir.join("store");
+    let _ = std::fs::remove_dir_all(&root);
+    let store = Store::open(&root).expect("store");
+
+    let commit = |data: &[RecordBatch], label: &str| {
+        let base = reset_peak();
+        let t = Instant::now();
+        let mut w = store.begin("bench").expect("begin");
+        for b in data {
+            w.write("fact_invoice", b).expect("write");
+        }
+        let m = w.commit().expect("commit");
+        let secs = t.elapsed().as_secs_f64();
+        let peak = status("VmHWM:") - base;
+        println!(
+            "{label:<28} {secs:>7.2} s  {:>9.1} MB added  {:>8.1} MB on disk  peak +{peak:.0} MB",
+            m.added_bytes as f64 / 1e6,
+            store.size().expect("size") as f64 / 1e6
+        );
+        m
+    };
+    println!("{rows} invoices (fact_invoice)");
+    let first = commit(&original, "commit");
+    let again = commit(&original, "commit the same again");
+    let last = commit(&changed, "commit with 1 % changed");
+    println!(
+        "dedup: the same data again added {:.3} % of the first version; 1 % changed added {:.1} %",
+        100.0 * again.added_bytes as f64 / first.added_bytes as f64,
+        100.0 * last.added_bytes as f64 / first.added_bytes as f64
+    );
+    drop((original, changed));
+    let base = reset_peak();
+    let t = Instant::now();
+    let a = store.version("bench", &first.id).expect("a");
+    let b = store.version("bench", &last.id).expect("b");
+    let d = bexio_bi_compare::diff(&a, &b).expect("diff");
+    println!(
+        "diff first → last: {:.2} s, {} modified invoices found, peak +{:.0} MB",
+        t.elapsed().as_secs_f64(),
+        d.modified_invoices.len(),
+        status("VmHWM:") - base
+    );
+    println!("store: {}", root.display());
+    println!("version: {}", first.id);
+    Ok(())
+}
