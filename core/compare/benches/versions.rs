@@ -49,14 +49,20 @@ fn batches(lines: &[String], change_last: Option<usize>) -> Vec<RecordBatch> {
             match change_last {
                 // A changed invoice: another title (its totals stay consistent).
                 Some(_) if nth >= from => page.extend_from_slice(
-                    l.replacen("\"title\":\"", "\"title\":\"Korrigiert: ", 1).as_bytes(),
+                    l.replacen("\"title\":\"", "\"title\":\"Korrigiert: ", 1)
+                        .as_bytes(),
                 ),
                 _ => page.extend_from_slice(l.as_bytes()),
             }
         }
         page.push(b']');
         n.decode(Resource::Invoices, &page).expect("decode");
-        out.extend(n.flush().into_iter().filter(|(t, _)| *t == "fact_invoice").map(|(_, b)| b));
+        out.extend(
+            n.flush()
+                .into_iter()
+                .filter(|(t, _)| *t == "fact_invoice")
+                .map(|(_, b)| b),
+        );
     }
     out.extend(
         n.finish()

@@ -279,7 +279,9 @@ fn merge_unordered(
     ignore: &[usize],
     mut on: impl FnMut(Event),
 ) -> Result<TableDelta, CompareError> {
-    let rows = |snap: Option<&Snapshot>| -> Result<Vec<(Order, Row)>, CompareError> {
+    // Rows are matched on the table's key (its first column, unique by design: ids may repeat
+    // across the lists a table is built from).
+    let rows = |snap: Option<&Snapshot>| -> Result<Vec<(String, Row)>, CompareError> {
         let mut out = Vec::new();
         if let Some(s) = snap
             && s.manifest().tables.iter().any(|t| t.name == table)
@@ -293,21 +295,23 @@ fn merge_unordered(
                         .map(|c| cell_text(c.as_ref(), i))
                         .collect();
                     let id = id_in(&cells[id_col]);
-                    let order = (parent_col.map_or(0, |p| id_in(&cells[p])), id);
-                    out.push((order, (id, cells)));
+                    let key = cells[0].clone().unwrap_or_else(|| {
+                        format!("{}:{id}", parent_col.map_or(0, |p| id_in(&cells[p])))
+                    });
+                    out.push((key, (id, cells)));
                 }
             }
         }
         Ok(out)
     };
-    let mut old: BTreeMap<Order, Row> = rows(from)?.into_iter().collect();
+    let mut old: BTreeMap<String, Row> = rows(from)?.into_iter().collect();
     let mut d = TableDelta {
         rows_from: old.len() as u64,
         ..TableDelta::default()
     };
-    for (order, r) in rows(to)? {
+    for (key, r) in rows(to)? {
         d.rows_to += 1;
-        match old.remove(&order) {
+        match old.remove(&key) {
             None => {
                 d.added += 1;
                 on(Event::Added(r));

@@ -397,6 +397,250 @@ pub const DIM_DATE: Table = Table {
     ],
 };
 
+/// `dim_lookup`: bexio's small lists, in one table.
+pub const DIM_LOOKUP: Table = Table {
+    name: "dim_lookup",
+    kind: Kind::Dimension,
+    grain: "one row per entry of a bexio lookup list (a country, a salutation, a payment type…)",
+    source: "/2.0/country, /2.0/language, /2.0/contact_group, /2.0/contact_branch, /2.0/unit, \
+             /2.0/salutation, /2.0/title, /2.0/payment_type, /2.0/pr_project_state, \
+             /2.0/pr_project_type, /2.0/client_service, /2.0/timesheet_status, /2.0/account_groups, \
+             /2.0/kb_item_setting",
+    columns: &[
+        req(
+            "lookup_key",
+            Key,
+            "Key of the entry: `<tenant>:<lookup>:<id>`.",
+        ),
+        TENANT,
+        req(
+            "lookup_id",
+            Id,
+            "bexio's id of the entry (unique within its lookup).",
+        ),
+        req(
+            "lookup",
+            Text,
+            "Which list: `country`, `language`, `contact_group`, `contact_branch` (sectors), `unit`, \
+             `salutation`, `title`, `payment_type`, `project_state`, `project_type`, \
+             `business_activity` (bexio client services), `timesheet_status`, `account_group` or \
+             `document_setting` (bexio kb_item_setting).",
+        ),
+        req("name", Text, "Name as shown in bexio."),
+        col(
+            "code",
+            Text,
+            "Code where the list has one: ISO 3166 alpha-2 (countries), ISO 639-1 (languages), \
+             account number (account groups), document class (`KbInvoice`, document settings).",
+        ),
+    ],
+};
+
+/// `dim_company`: the bexio company itself (its profile).
+pub const DIM_COMPANY: Table = Table {
+    name: "dim_company",
+    kind: Kind::Dimension,
+    grain: "one row per company profile (one per bexio company)",
+    source: "/2.0/company_profile, /2.0/country",
+    columns: &[
+        req("company_key", Key, "Key of the profile."),
+        TENANT,
+        req("company_id", Id, "bexio's profile id."),
+        req("name", Text, "Company name."),
+        col(
+            "legal_form",
+            Text,
+            "bexio's legal form (`corporation`, `limited_liability_company`, `sole_proprietorship`…).",
+        ),
+        col("street", Text, "Street (bexio `address`)."),
+        col("house_number", Text, "House number (bexio `address_nr`)."),
+        col("postcode", Text, "Postcode."),
+        col("city", Text, "City."),
+        col("country_code", Text, "ISO 3166 alpha-2 country code."),
+        col("email", Text, "E-mail address."),
+        col("phone", Text, "Main phone number."),
+        col("website", Text, "Web site."),
+        col(
+            "uid_nr",
+            Text,
+            "Company identification number (UID, `CHE-123.456.789`; bexio `ust_id_nr`).",
+        ),
+        col(
+            "vat_nr",
+            Text,
+            "VAT number (`CHE-123.456.789 MWST`; bexio `mwst_nr`).",
+        ),
+        col("trade_register_nr", Text, "Commercial register number."),
+    ],
+};
+
+/// `dim_contact_address`: additional addresses of contacts (delivery, branch offices…).
+pub const DIM_CONTACT_ADDRESS: Table = Table {
+    name: "dim_contact_address",
+    kind: Kind::Dimension,
+    grain: "one row per additional address of a contact",
+    source: "/2.0/contact/{id}/additional_address (per contact), /2.0/country",
+    columns: &[
+        req("contact_address_key", Key, "Key of the address."),
+        TENANT,
+        req("contact_address_id", Id, "bexio's additional address id."),
+        req("contact_key", Key, "Key of the contact it belongs to."),
+        req("name", Text, "Name on the address."),
+        col("name_addition", Text, "Addition to the name."),
+        col(
+            "subject",
+            Text,
+            "What the address is for (`Lieferadresse`…).",
+        ),
+        col("street", Text, "Street name."),
+        col("house_number", Text, "House number."),
+        col(
+            "address_addition",
+            Text,
+            "Addition to the address (c/o, PO box…).",
+        ),
+        col("postcode", Text, "Postcode."),
+        col("city", Text, "City."),
+        col("country_code", Text, "ISO 3166 alpha-2 country code."),
+        col("description", Text, "Internal description."),
+    ],
+};
+
+/// `dim_bank_account`: the company's own bank and cash accounts.
+pub const DIM_BANK_ACCOUNT: Table = Table {
+    name: "dim_bank_account",
+    kind: Kind::Dimension,
+    grain: "one row per bank or cash account of the company",
+    source: "/3.0/banking/accounts, /3.0/currencies",
+    columns: &[
+        req("bank_account_key", Key, "Key of the bank account."),
+        TENANT,
+        req("bank_account_id", Id, "bexio's bank account id."),
+        req("name", Text, "Name in bexio."),
+        col("account_type", Text, "`bank` or `cash`."),
+        col("bank_name", Text, "Name of the bank."),
+        col("iban", Text, "IBAN."),
+        col("qr_iban", Text, "QR-IBAN for QR invoices."),
+        col(
+            "bic",
+            Text,
+            "BIC (SWIFT code) of the bank (bexio `bank_nr`).",
+        ),
+        col("owner", Text, "Account holder."),
+        col("currency_code", Text, "Currency of the account."),
+        col("account_key", Key, "Key of its ledger account."),
+    ],
+};
+
+/// `dim_calendar_year`: calendar years and their VAT settings.
+pub const DIM_CALENDAR_YEAR: Table = Table {
+    name: "dim_calendar_year",
+    kind: Kind::Dimension,
+    grain: "one row per calendar year set up in bexio accounting",
+    source: "/3.0/accounting/calendar_years",
+    columns: &[
+        req("calendar_year_key", Key, "Key of the calendar year."),
+        TENANT,
+        req("calendar_year_id", Id, "bexio's calendar year id."),
+        req("year", Int, "The year."),
+        req("start_date", Date, "First day."),
+        req("end_date", Date, "Last day."),
+        req("is_vat_subject", Bool, "The company owes VAT that year."),
+        col(
+            "vat_accounting_method",
+            Text,
+            "`effective` or `net_tax_rate` (Saldosteuersatz).",
+        ),
+        col(
+            "vat_accounting_type",
+            Text,
+            "`agreed` (vereinbart) or `collected` (vereinnahmt).",
+        ),
+        col("is_annual_reporting", Bool, "VAT is reported once a year."),
+        col("updated_at", Timestamp, "Last change in bexio."),
+    ],
+};
+
+/// `dim_business_year`: fiscal years.
+pub const DIM_BUSINESS_YEAR: Table = Table {
+    name: "dim_business_year",
+    kind: Kind::Dimension,
+    grain: "one row per business (fiscal) year",
+    source: "/3.0/accounting/business_years",
+    columns: &[
+        req("business_year_key", Key, "Key of the business year."),
+        TENANT,
+        req("business_year_id", Id, "bexio's business year id."),
+        req("start_date", Date, "First day."),
+        req("end_date", Date, "Last day."),
+        col("status", Text, "`open` or `closed`."),
+        col("closed_at", Date, "Day it was closed."),
+    ],
+};
+
+/// `dim_vat_period`: VAT reporting periods.
+pub const DIM_VAT_PERIOD: Table = Table {
+    name: "dim_vat_period",
+    kind: Kind::Dimension,
+    grain: "one row per VAT reporting period",
+    source: "/3.0/accounting/vat_periods",
+    columns: &[
+        req("vat_period_key", Key, "Key of the period."),
+        TENANT,
+        req("vat_period_id", Id, "bexio's VAT period id."),
+        req("start_date", Date, "First day."),
+        req("end_date", Date, "Last day."),
+        col(
+            "period_type",
+            Text,
+            "bexio's period type (`quarter`, `semester`, `year`…).",
+        ),
+        col("status", Text, "`open` or `closed`."),
+        col("closed_at", Date, "Day it was closed."),
+    ],
+};
+
+/// `dim_file`: the documents of bexio's file inbox (metadata only, never the content).
+pub const DIM_FILE: Table = Table {
+    name: "dim_file",
+    kind: Kind::Dimension,
+    grain: "one row per file in bexio (archived ones included)",
+    source: "/3.0/files",
+    columns: &[
+        req("file_key", Key, "Key of the file."),
+        TENANT,
+        req("file_id", Id, "bexio's file id."),
+        col("uuid", Text, "bexio's file UUID."),
+        req("name", Text, "File name without its extension."),
+        col("extension", Text, "Extension (`pdf`, `png`…)."),
+        col("mime_type", Text, "MIME type."),
+        col("size_bytes", Int, "Size in bytes."),
+        col("user_key", Key, "Key of the user who uploaded it."),
+        col(
+            "uploader_email",
+            Text,
+            "E-mail address it was sent from (mail upload).",
+        ),
+        col(
+            "source_type",
+            Text,
+            "How it came in (`web`, `mail`, `app`…).",
+        ),
+        col(
+            "processing_status",
+            Text,
+            "State of bexio's automatic reading.",
+        ),
+        req("is_archived", Bool, "Archived."),
+        col(
+            "is_referenced",
+            Bool,
+            "Attached to a record (a bill, an expense, a booking…).",
+        ),
+        col("created_at", Timestamp, "Uploaded."),
+    ],
+};
+
 /// `fact_invoice`.
 pub const FACT_INVOICE: Table = Table {
     name: "fact_invoice",
@@ -688,6 +932,76 @@ pub const FACT_EXPENSE: Table = Table {
     ],
 };
 
+/// `fact_manual_entry`.
+pub const FACT_MANUAL_ENTRY: Table = Table {
+    name: "fact_manual_entry",
+    kind: Kind::Fact,
+    grain: "one row per line of a manual booking (single, compound or group entry)",
+    source: "/3.0/accounting/manual_entries",
+    columns: &[
+        req("manual_entry_line_key", Key, "Key of the line."),
+        TENANT,
+        req("manual_entry_line_id", Id, "bexio's id of the line."),
+        req(
+            "manual_entry_id",
+            Id,
+            "bexio's id of the manual entry (the journal's `ref_id` of class `ManualEntry`).",
+        ),
+        col("reference_nr", Text, "Reference number of the entry."),
+        col(
+            "entry_type",
+            Text,
+            "`manual_single_entry`, `manual_compound_entry` or `manual_group_entry`.",
+        ),
+        req("booking_date", Date, "Booking date."),
+        col("debit_account_key", Key, "Key of the debit account."),
+        col("credit_account_key", Key, "Key of the credit account."),
+        col("tax_key", Key, "Key of the VAT code."),
+        col(
+            "tax_account_key",
+            Key,
+            "Key of the account the VAT is booked to.",
+        ),
+        req("amount", Money, "Amount in the booking currency."),
+        req("currency_code", Text, "Booking currency."),
+        req(
+            "exchange_rate",
+            Rate,
+            "CHF per unit of the booking currency.",
+        ),
+        col("amount_chf", Money, "Amount in CHF."),
+        col("description", Text, "Booking text."),
+        col("is_locked", Bool, "Locked (its business year is closed)."),
+        col("user_key", Key, "Key of the user who booked it."),
+    ],
+};
+
+/// `fact_note`.
+pub const FACT_NOTE: Table = Table {
+    name: "fact_note",
+    kind: Kind::Fact,
+    grain: "one row per note (calls, meetings… logged on contacts and projects)",
+    source: "/2.0/note",
+    columns: &[
+        req("note_key", Key, "Key of the note."),
+        TENANT,
+        req("note_id", Id, "bexio's note id."),
+        req("note_date", Date, "Day of the event (Zurich time)."),
+        col("event_start", Timestamp, "When the event started."),
+        col("subject", Text, "Subject."),
+        col("info", Text, "Text of the note."),
+        col("user_key", Key, "Key of the user who wrote it."),
+        col("contact_key", Key, "Key of the contact."),
+        col("project_key", Key, "Key of the project."),
+        col(
+            "module_id",
+            Int,
+            "bexio module of the record it is attached to, if any.",
+        ),
+        col("entry_id", Id, "Id of that record within its module."),
+    ],
+};
+
 /// `rejects`: records that could not be mapped, kept with the reason and the raw JSON.
 pub const REJECTS: Table = Table {
     name: "rejects",
@@ -739,6 +1053,14 @@ pub const CATALOG: &[Table] = &[
     DIM_CURRENCY,
     DIM_USER,
     DIM_DATE,
+    DIM_LOOKUP,
+    DIM_COMPANY,
+    DIM_CONTACT_ADDRESS,
+    DIM_BANK_ACCOUNT,
+    DIM_CALENDAR_YEAR,
+    DIM_BUSINESS_YEAR,
+    DIM_VAT_PERIOD,
+    DIM_FILE,
     FACT_INVOICE,
     FACT_INVOICE_LINE,
     FACT_PAYMENT,
@@ -748,6 +1070,8 @@ pub const CATALOG: &[Table] = &[
     FACT_JOURNAL,
     FACT_BILL,
     FACT_EXPENSE,
+    FACT_MANUAL_ENTRY,
+    FACT_NOTE,
     REJECTS,
     TOMBSTONES,
 ];
@@ -807,7 +1131,7 @@ mod tests {
             for c in t.columns.iter().skip(1).filter(|c| c.ty == ColumnType::Key) {
                 let target = match c.name {
                     "contact_person_key" | "supplier_key" => "contact_key",
-                    "debit_account_key" | "credit_account_key" => "account_key",
+                    "debit_account_key" | "credit_account_key" | "tax_account_key" => "account_key",
                     other => other,
                 };
                 assert!(

@@ -7,7 +7,7 @@ use bexio::normalize::{Normalizer, Resource};
 use bexio_bi_cache::{Mirror, id_of_key};
 use bexio_bi_store::SnapshotWriter;
 
-use crate::streams::{DETAILS, INVOICES, PAYMENTS, RATES, STREAMS, stream};
+use crate::streams::{ADDRESSES, DETAILS, INVOICES, PAYMENTS, RATES, STREAMS, stream};
 use crate::{Progress, SyncError};
 
 /// Records per array handed to the normalizer, and bytes at most.
@@ -99,6 +99,17 @@ pub(crate) fn tables(
                 continue;
             };
             b.feed(Resource::InvoicePayments(id), &body)?;
+            progress.advance(tenant, NAME, 1);
+        }
+    }
+    if !skip.contains("contact") {
+        // Each contact's additional addresses are one list, read with the contact's id.
+        for item in mirror.records(ADDRESSES)? {
+            let (key, body) = item?;
+            let Ok(id) = id_of_key(&key).parse::<i64>() else {
+                continue;
+            };
+            b.feed(Resource::AdditionalAddresses(id), &body)?;
             progress.advance(tenant, NAME, 1);
         }
     }

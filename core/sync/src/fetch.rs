@@ -11,7 +11,9 @@ use chrono::NaiveDateTime;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::streams::{DETAILS, Freshness, INVOICES, PAYMENTS, RATES, STREAMS, Stream};
+use crate::streams::{
+    ADDRESSES, ADDRESSES_TTL, DETAILS, Freshness, INVOICES, PAYMENTS, RATES, STREAMS, Stream,
+};
 use crate::{Options, Progress, Skipped, SyncError};
 
 /// What the sync needs of a record to mirror it.
@@ -139,14 +141,16 @@ impl Fetcher<'_> {
         Ok(())
     }
 
-    /// Brings every stream, then the invoices' positions and payments, up to date.
+    /// Brings every stream, then the invoices' positions and payments and the contacts'
+    /// additional addresses, up to date.
     pub async fn all(&mut self) -> Result<(), SyncError> {
         for s in STREAMS {
             self.stream(s).await?;
         }
         self.rates().await?;
         self.details().await?;
-        self.payments().await
+        self.payments().await?;
+        self.addresses().await
     }
 
     /// bexio's exchange rates for documents in other currencies dated before the journal's
@@ -530,6 +534,71 @@ impl Fetcher<'_> {
         self.mark(PAYMENTS)
     }
 
+    /// Additional addresses: bexio lists them only per contact, one request each. They are read
+    /// for contacts new or changed in this run (an address created with its contact), and for
+    /// every contact, archived ones included, when the copy is older than [`ADDRESSES_TTL`] or
+    /// the run is full. Contacts gone from bexio lose theirs.
+    async fn addresses(&mut self) -> Result<(), SyncError> {
+        if self.done(ADDRESSES) || self.done("skipped:contact") {
+            return Ok(());
+        }
+        // Noted in the run, so that a resumed run knows its plan was a complete read.
+        let refresh = format!("refresh:{ADDRESSES}");
+        if !self.done("plan:addresses") {
+            let ttl = self
+                .options
+                .ttl
+                .get(ADDRESSES)
+                .copied()
+                .unwrap_or(ADDRESSES_TTL);
+            let stale = self
+                .mirror
+                .stream_state(ADDRESSES)?
+                .is_none_or(|st| self.now.saturating_sub(st.fetched_unix) >= ttl);
+            if self.run.full || stale {
+                self.mark(&refresh)?;
+            }
+            let all = self.done(&refresh);
+            let have: BTreeSet<Key> = self.mirror.stored_keys(ADDRESSES)?.into_iter().collect();
+            let mut changes = self.mirror.changes()?;
+            let changed: BTreeSet<Key> = ["contact", "contact_archived"]
+                .into_iter()
+                .flat_map(|s| changes.remove(s).unwrap_or_default())
+                .filter(|(c, _)| *c != Change::Deleted)
+                .flat_map(|(_, keys)| keys)
+                .collect();
+            let mut contacts: BTreeSet<Key> =
+                self.mirror.stored_keys("contact")?.into_iter().collect();
+            contacts.extend(self.mirror.stored_keys("contact_archived")?);
+            let todo: Vec<Key> = contacts
+                .iter()
+                .filter(|k| all || !have.contains(*k) || changed.contains(*k))
+                .cloned()
+                .collect();
+            let drop: Vec<Key> = have.difference(&contacts).cloned().collect();
+            self.mirror.plan("addresses", &todo, &[(ADDRESSES, drop)])?;
+            self.run.done.insert("plan:addresses".into());
+        }
+        let todo = self.mirror.todo("addresses")?;
+        self.per_id("contact addresses", ADDRESSES, "addresses", &todo, |id| {
+            format!("/2.0/contact/{id}/additional_address?limit=2000")
+        })
+        .await?;
+        if !self.done(&refresh) {
+            return self.mark(ADDRESSES);
+        }
+        // A complete read: its time starts the time-to-live (saved with the step done).
+        let state = StreamState {
+            fetched_unix: self.now,
+            cursor: None,
+            requests: self.mirror.len(ADDRESSES)?,
+        };
+        self.mirror
+            .finish_listing(ADDRESSES, false, &[], &state, self.now)?;
+        self.run.done.insert(ADDRESSES.to_owned());
+        Ok(())
+    }
+
     /// One request per key, `concurrency` in flight (a sliding window: a slow answer never
     /// holds the others back). Answers go to a writer thread that stores them in durable
     /// transactions, each ticking its keys off the plan, batching whatever arrived while the
@@ -633,6 +702,7 @@ pub(crate) fn full_read_requests(mirror: &Mirror) -> Result<u64, SyncError> {
     }
     total += mirror.len(INVOICES)?;
     total += mirror.len(PAYMENTS)?;
+    total += mirror.len(ADDRESSES)?;
     Ok(total)
 }
 

@@ -71,9 +71,16 @@ pub const DETAILS: &str = "kb_invoice/detail";
 pub const PAYMENTS: &str = "kb_invoice/payment";
 /// bexio's exchange rates of a currency on a day (`EUR:2024-03-01`), where the journal has none.
 pub const RATES: &str = "currencies/exchange_rates";
+/// Additional addresses of each contact (one list per contact, archived contacts included),
+/// keyed like the contacts.
+pub const ADDRESSES: &str = "contact/additional_address";
+/// How long the additional addresses of unchanged contacts are kept before all are read again:
+/// bexio lists them only contact by contact (one request each), and an address may change
+/// without its contact's `updated_at` moving.
+pub const ADDRESSES_TTL: u64 = 7 * DAY;
 
 /// The list streams, in the order they are read: lookups, dimensions, the journal (its bookings
-/// carry bexio's exchange rates), sales documents, purchases.
+/// carry bexio's exchange rates), sales documents, purchases, files.
 pub const STREAMS: &[Stream] = &[
     ttl(
         "country",
@@ -90,6 +97,14 @@ pub const STREAMS: &[Stream] = &[
         Paging::Offset,
         || Resource::Languages,
         7 * DAY,
+    ),
+    ttl(
+        "company_profile",
+        "company profile",
+        "/2.0/company_profile",
+        Paging::Offset,
+        || Resource::CompanyProfile,
+        DAY,
     ),
     ttl(
         "contact_group",
@@ -113,6 +128,38 @@ pub const STREAMS: &[Stream] = &[
         "/2.0/unit",
         Paging::Offset,
         || Resource::Units,
+        DAY,
+    ),
+    ttl(
+        "salutation",
+        "salutations",
+        "/2.0/salutation",
+        Paging::Offset,
+        || Resource::Salutations,
+        DAY,
+    ),
+    ttl(
+        "title",
+        "titles",
+        "/2.0/title",
+        Paging::Offset,
+        || Resource::Titles,
+        DAY,
+    ),
+    ttl(
+        "payment_type",
+        "payment types",
+        "/2.0/payment_type",
+        Paging::Offset,
+        || Resource::PaymentTypes,
+        DAY,
+    ),
+    ttl(
+        "kb_item_setting",
+        "document settings",
+        "/2.0/kb_item_setting",
+        Paging::Offset,
+        || Resource::DocumentSettings,
         DAY,
     ),
     ttl(
@@ -172,6 +219,23 @@ pub const STREAMS: &[Stream] = &[
         HOUR,
     ),
     ttl(
+        "accounting/calendar_years",
+        "calendar years",
+        "/3.0/accounting/calendar_years",
+        Paging::OffsetTotal,
+        || Resource::CalendarYears,
+        HOUR,
+    ),
+    ttl(
+        "accounting/vat_periods",
+        "VAT periods",
+        "/3.0/accounting/vat_periods",
+        Paging::OffsetTotal,
+        || Resource::VatPeriods,
+        // Periods close (and new ones open) as bookkeeping goes on: one request, every run.
+        0,
+    ),
+    ttl(
         "accounts",
         "accounts",
         "/2.0/accounts",
@@ -186,6 +250,14 @@ pub const STREAMS: &[Stream] = &[
         Paging::OffsetTotal,
         || Resource::Taxes,
         HOUR,
+    ),
+    ttl(
+        "banking/accounts",
+        "bank accounts",
+        "/3.0/banking/accounts",
+        Paging::OffsetTotal,
+        || Resource::BankAccounts,
+        DAY,
     ),
     ttl(
         "users",
@@ -244,6 +316,17 @@ pub const STREAMS: &[Stream] = &[
     Stream {
         by_id: true,
         ..ttl(
+            "note",
+            "notes",
+            "/2.0/note",
+            Paging::Offset,
+            || Resource::Notes,
+            0,
+        )
+    },
+    Stream {
+        by_id: true,
+        ..ttl(
             "pr_project",
             "projects",
             "/2.0/pr_project",
@@ -269,6 +352,14 @@ pub const STREAMS: &[Stream] = &[
         "/3.0/accounting/journal",
         Paging::OffsetTotal,
         || Resource::Journal,
+        0,
+    ),
+    ttl(
+        "accounting/manual_entries",
+        "manual entries",
+        "/3.0/accounting/manual_entries",
+        Paging::OffsetTotal,
+        || Resource::ManualEntries,
         0,
     ),
     Stream {
@@ -321,6 +412,14 @@ pub const STREAMS: &[Stream] = &[
         "/4.0/expenses",
         Paging::Page,
         || Resource::Expenses,
+        0,
+    ),
+    ttl(
+        "files",
+        "files",
+        "/3.0/files",
+        Paging::OffsetTotal,
+        || Resource::Files,
         0,
     ),
 ];

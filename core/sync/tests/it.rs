@@ -135,6 +135,60 @@ fn invoice_sums(store: &Store, tenant: &str) -> BTreeMap<String, Decimal> {
     sums
 }
 
+/// Manual entries read back from the store: how many entries, and their lines as
+/// `(entry id, amount)`, sorted.
+fn manual_entries(store: &Store, tenant: &str) -> (u64, Vec<(i64, Decimal)>) {
+    let snap = store.latest(tenant).expect("latest").expect("snapshot");
+    let t = &bexio_bi_model::catalog::FACT_MANUAL_ENTRY;
+    let (entry, amount) = (
+        t.index_of("manual_entry_id").expect("col"),
+        t.index_of("amount").expect("col"),
+    );
+    let mut lines = Vec::new();
+    for batch in snap.read(t.name).expect("manual entries") {
+        let b = batch.expect("batch");
+        let ids = b.column(entry).as_primitive::<Int64Type>();
+        let amounts = b.column(amount).as_primitive::<Decimal128Type>();
+        for i in 0..b.num_rows() {
+            lines.push((
+                ids.value(i),
+                Decimal::from_i128_with_scale(amounts.value(i), 2),
+            ));
+        }
+    }
+    lines.sort();
+    let entries = lines.iter().map(|l| l.0).collect::<BTreeSet<_>>().len() as u64;
+    (entries, lines)
+}
+
+/// The journal's bookings of manual entries as `(entry id, amount)`, sorted.
+fn journal_of_manual_entries(store: &Store, tenant: &str) -> Vec<(i64, Decimal)> {
+    let snap = store.latest(tenant).expect("latest").expect("snapshot");
+    let t = &bexio_bi_model::catalog::FACT_JOURNAL;
+    let (class, id, amount) = (
+        t.index_of("ref_class").expect("col"),
+        t.index_of("ref_id").expect("col"),
+        t.index_of("amount").expect("col"),
+    );
+    let mut out = Vec::new();
+    for batch in snap.read(t.name).expect("journal") {
+        let b = batch.expect("batch");
+        let classes = b.column(class).as_string::<i32>();
+        let ids = b.column(id).as_primitive::<Int64Type>();
+        let amounts = b.column(amount).as_primitive::<Decimal128Type>();
+        for i in 0..b.num_rows() {
+            if classes.is_valid(i) && classes.value(i) == "ManualEntry" {
+                out.push((
+                    ids.value(i),
+                    Decimal::from_i128_with_scale(amounts.value(i), 2),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 fn truth_sums(stats: &serde_json::Value) -> BTreeMap<String, Decimal> {
     stats["companies"][0]["stats"]["invoices"]["by_currency"]
         .as_object()
@@ -165,6 +219,7 @@ async fn a_full_sync_equals_the_ground_truth() {
     let expect = [
         ("dim_contact", c("contact") + c("contact_archived")),
         ("dim_contact_relation", c("contact_relation")),
+        ("dim_contact_address", c("additional_address")),
         ("fact_invoice", c("kb_invoice")),
         ("fact_invoice_line", c("kb_invoice_position")),
         ("fact_payment", c("kb_invoice_payment")),
@@ -176,6 +231,35 @@ async fn a_full_sync_equals_the_ground_truth() {
         ("fact_expense", c("expenses")),
         ("dim_article", c("article")),
         ("dim_account", c("accounts")),
+        (
+            "dim_lookup",
+            [
+                "country",
+                "language",
+                "contact_group",
+                "contact_branch",
+                "unit",
+                "salutation",
+                "title",
+                "payment_type",
+                "pr_project_state",
+                "pr_project_type",
+                "client_service",
+                "timesheet_status",
+                "account_groups",
+                "kb_item_setting",
+            ]
+            .into_iter()
+            .map(c)
+            .sum(),
+        ),
+        ("dim_company", c("company_profile")),
+        ("dim_bank_account", c("banking/accounts")),
+        ("dim_calendar_year", c("accounting/calendar_years")),
+        ("dim_business_year", c("accounting/business_years")),
+        ("dim_vat_period", c("accounting/vat_periods")),
+        ("dim_file", c("files")),
+        ("fact_note", c("note")),
     ];
     for (table, n) in expect {
         assert_eq!(report.tables.get(table).copied().unwrap_or(0), n, "{table}");
@@ -214,6 +298,11 @@ async fn a_full_sync_equals_the_ground_truth() {
         );
     }
     assert_eq!(invoice_sums(&store, &tenant(&sb)), truth_sums(&stats));
+    // Manual entries: a row per line, each line one booking of the journal, to the cent.
+    let (entries, lines) = manual_entries(&store, &tenant(&sb));
+    assert_eq!(entries, c("accounting/manual_entries"));
+    assert!(!lines.is_empty(), "the sandbox books salaries and VAT");
+    assert_eq!(lines, journal_of_manual_entries(&store, &tenant(&sb)));
     assert_eq!(
         report.changes["kb_invoice"].created.len() as u64,
         c("kb_invoice"),
@@ -221,11 +310,13 @@ async fn a_full_sync_equals_the_ground_truth() {
     );
     let http = report.http;
     assert_eq!(http.throttled, 0);
-    // One detail request per invoice is the floor; payments only for invoices that were paid.
+    // One detail request per invoice is the floor; payments only for invoices that were paid;
+    // one list of additional addresses per contact.
     let invoices = c("kb_invoice");
+    let contacts = c("contact") + c("contact_archived");
     assert!(
-        http.requests < invoices * 2 + 60,
-        "{} requests for {invoices} invoices",
+        http.requests < invoices * 2 + contacts + 80,
+        "{} requests for {invoices} invoices and {contacts} contacts",
         http.requests
     );
     sb.stop().await;
@@ -520,8 +611,11 @@ async fn a_stream_without_its_scope_is_skipped_and_the_others_go_on() {
             "activities",
             "timesheet states",
             "timesheets",
+            "notes",
+            "bank accounts",
             "bills",
-            "expenses"
+            "expenses",
+            "files"
         ]),
         "{:?}",
         report.skipped
@@ -532,7 +626,14 @@ async fn a_stream_without_its_scope_is_skipped_and_the_others_go_on() {
             "names the scope: {s:?}"
         );
     }
-    for table in ["fact_timesheet", "fact_bill", "fact_expense"] {
+    for table in [
+        "fact_timesheet",
+        "fact_bill",
+        "fact_expense",
+        "fact_note",
+        "dim_bank_account",
+        "dim_file",
+    ] {
         assert!(
             !report.tables.contains_key(table),
             "{table} despite the missing scope"

@@ -1,13 +1,16 @@
-//! One bexio record to rows of the star schema. Lookups only teach the [`Context`].
+//! One bexio record to rows of the star schema. Lookups teach the [`Context`] (records after
+//! them use their names and codes) and are rows of `dim_lookup`.
 
 use bexio_bi_model::catalog::{
-    DIM_ACCOUNT, DIM_ARTICLE, DIM_CONTACT, DIM_CONTACT_RELATION, DIM_CURRENCY, DIM_PROJECT,
-    DIM_TAX, DIM_USER, FACT_BILL, FACT_EXPENSE, FACT_INVOICE, FACT_INVOICE_LINE, FACT_JOURNAL,
-    FACT_ORDER, FACT_PAYMENT, FACT_QUOTE, FACT_TIMESHEET, Table,
+    DIM_ACCOUNT, DIM_ARTICLE, DIM_BANK_ACCOUNT, DIM_BUSINESS_YEAR, DIM_CALENDAR_YEAR, DIM_COMPANY,
+    DIM_CONTACT, DIM_CONTACT_ADDRESS, DIM_CONTACT_RELATION, DIM_CURRENCY, DIM_FILE, DIM_LOOKUP,
+    DIM_PROJECT, DIM_TAX, DIM_USER, DIM_VAT_PERIOD, FACT_BILL, FACT_EXPENSE, FACT_INVOICE,
+    FACT_INVOICE_LINE, FACT_JOURNAL, FACT_MANUAL_ENTRY, FACT_NOTE, FACT_ORDER, FACT_PAYMENT,
+    FACT_QUOTE, FACT_TIMESHEET, Table,
 };
 use bexio_bi_model::date::BusinessYear;
 use bexio_bi_model::keys::key;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::builder::Cell;
@@ -37,6 +40,29 @@ pub fn table_of(resource: &Resource) -> &'static str {
         Resource::InvoicePayments(_) => FACT_PAYMENT.name,
         Resource::Quotes => FACT_QUOTE.name,
         Resource::Orders => FACT_ORDER.name,
+        Resource::Countries
+        | Resource::Languages
+        | Resource::ContactGroups
+        | Resource::ContactBranches
+        | Resource::Units
+        | Resource::AccountGroups
+        | Resource::ProjectStates
+        | Resource::ProjectTypes
+        | Resource::ClientServices
+        | Resource::TimesheetStatuses
+        | Resource::Salutations
+        | Resource::Titles
+        | Resource::PaymentTypes
+        | Resource::DocumentSettings => DIM_LOOKUP.name,
+        Resource::BusinessYears => DIM_BUSINESS_YEAR.name,
+        Resource::CompanyProfile => DIM_COMPANY.name,
+        Resource::AdditionalAddresses(_) => DIM_CONTACT_ADDRESS.name,
+        Resource::Notes => FACT_NOTE.name,
+        Resource::CalendarYears => DIM_CALENDAR_YEAR.name,
+        Resource::VatPeriods => DIM_VAT_PERIOD.name,
+        Resource::ManualEntries => FACT_MANUAL_ENTRY.name,
+        Resource::BankAccounts => DIM_BANK_ACCOUNT.name,
+        Resource::Files => DIM_FILE.name,
         _ => "context",
     }
 }
@@ -47,6 +73,10 @@ fn opt_key(tenant: &str, id: Option<i64>) -> Cell {
 
 fn micros(v: Option<i64>) -> Cell {
     v.map_or(Cell::Null, Cell::Micros)
+}
+
+fn opt_bool(v: Option<bool>) -> Cell {
+    v.map_or(Cell::Null, Cell::Bool)
 }
 
 fn chf(amount: Decimal, rate: Option<Decimal>) -> Cell {
@@ -117,41 +147,65 @@ pub fn record(
     let t = tenant;
     Ok(match resource {
         Resource::Countries => {
-            if let Some(code) = r.text_nonempty("iso_3166_alpha2")? {
-                ctx.countries.insert(r.req_int("id")?, code);
+            let id = r.req_int("id")?;
+            let code = r.text_nonempty("iso_3166_alpha2")?;
+            if let Some(code) = &code {
+                ctx.countries.insert(id, code.clone());
             }
-            Vec::new()
+            let name = r.text_nonempty("name")?.or(code.clone());
+            lookup_row(t, "country", id, name, code)
         }
         Resource::Languages => {
-            if let Some(code) = r.text_nonempty("iso_639_1")? {
-                ctx.languages.insert(r.req_int("id")?, code);
+            let id = r.req_int("id")?;
+            let code = r.text_nonempty("iso_639_1")?;
+            if let Some(code) = &code {
+                ctx.languages.insert(id, code.clone());
             }
-            Vec::new()
+            let name = r.text_nonempty("name")?.or(code.clone());
+            lookup_row(t, "language", id, name, code)
         }
-        Resource::ContactGroups => {
-            ctx.contact_groups
-                .insert(r.req_int("id")?, r.req_text("name")?);
-            Vec::new()
-        }
-        Resource::ContactBranches => {
-            ctx.contact_branches
-                .insert(r.req_int("id")?, r.req_text("name")?);
-            Vec::new()
-        }
-        Resource::Units => {
-            ctx.units.insert(r.req_int("id")?, r.req_text("name")?);
-            Vec::new()
-        }
+        Resource::ContactGroups => lookup(&mut ctx.contact_groups, t, "contact_group", r)?,
+        Resource::ContactBranches => lookup(&mut ctx.contact_branches, t, "contact_branch", r)?,
+        Resource::Units => lookup(&mut ctx.units, t, "unit", r)?,
         Resource::AccountGroups => {
+            let id = r.req_int("id")?;
+            let no = r.text("account_no")?;
+            let name = r.text("name")?;
             ctx.account_groups.insert(
-                r.req_int("id")?,
+                id,
                 (
-                    r.text("account_no")?.unwrap_or_default(),
-                    r.text("name")?.unwrap_or_default(),
+                    no.clone().unwrap_or_default(),
+                    name.clone().unwrap_or_default(),
                 ),
             );
-            Vec::new()
+            let no = no.filter(|n| !n.trim().is_empty());
+            let name = name.filter(|n| !n.trim().is_empty()).or(no.clone());
+            lookup_row(t, "account_group", id, name, no)
         }
+        Resource::Salutations => lookup_row(
+            t,
+            "salutation",
+            r.req_int("id")?,
+            r.text_nonempty("name")?,
+            None,
+        ),
+        Resource::Titles => {
+            lookup_row(t, "title", r.req_int("id")?, r.text_nonempty("name")?, None)
+        }
+        Resource::PaymentTypes => lookup_row(
+            t,
+            "payment_type",
+            r.req_int("id")?,
+            r.text_nonempty("name")?,
+            None,
+        ),
+        Resource::DocumentSettings => lookup_row(
+            t,
+            "document_setting",
+            r.req_int("id")?,
+            r.text_nonempty("text")?,
+            r.text_nonempty("kb_item_class")?,
+        ),
         Resource::ExchangeRates(code) => {
             // Rows give the rate against other currencies; the one against CHF is what we keep.
             let against = r
@@ -254,16 +308,120 @@ pub fn record(
         }
         Resource::Contacts => vec![(&DIM_CONTACT, contact(ctx, t, r, false)?)],
         Resource::ArchivedContacts => vec![(&DIM_CONTACT, contact(ctx, t, r, true)?)],
-        Resource::ProjectStates => lookup(&mut ctx.project_states, r)?,
-        Resource::ProjectTypes => lookup(&mut ctx.project_types, r)?,
-        Resource::ClientServices => lookup(&mut ctx.client_services, r)?,
-        Resource::TimesheetStatuses => lookup(&mut ctx.timesheet_statuses, r)?,
+        Resource::ProjectStates => lookup(&mut ctx.project_states, t, "project_state", r)?,
+        Resource::ProjectTypes => lookup(&mut ctx.project_types, t, "project_type", r)?,
+        Resource::ClientServices => lookup(&mut ctx.client_services, t, "business_activity", r)?,
+        Resource::TimesheetStatuses => {
+            lookup(&mut ctx.timesheet_statuses, t, "timesheet_status", r)?
+        }
         Resource::BusinessYears => {
-            ctx.business_years.push(BusinessYear {
-                start: r.req_date("start")?,
-                end: r.req_date("end")?,
-            });
-            Vec::new()
+            let id = r.req_int("id")?;
+            let (start, end) = (r.req_date("start")?, r.req_date("end")?);
+            ctx.business_years.push(BusinessYear { start, end });
+            vec![(
+                &DIM_BUSINESS_YEAR,
+                vec![
+                    key(t, id).into(),
+                    t.into(),
+                    Cell::Int(id),
+                    start.into(),
+                    end.into(),
+                    r.text_nonempty("status")?.into(),
+                    r.date("closed_at")?.into(),
+                ],
+            )]
+        }
+        Resource::CompanyProfile => vec![(&DIM_COMPANY, company(ctx, t, r)?)],
+        Resource::AdditionalAddresses(contact_id) => {
+            vec![(&DIM_CONTACT_ADDRESS, address(ctx, t, *contact_id, r)?)]
+        }
+        Resource::Notes => vec![(&FACT_NOTE, note(ctx, t, r)?)],
+        Resource::CalendarYears => {
+            let id = r.req_int("id")?;
+            let start = r.req_date("start")?;
+            vec![(
+                &DIM_CALENDAR_YEAR,
+                vec![
+                    key(t, id).into(),
+                    t.into(),
+                    Cell::Int(id),
+                    i64::from(start.year()).into(),
+                    start.into(),
+                    r.req_date("end")?.into(),
+                    r.bool("is_vat_subject")?.unwrap_or(false).into(),
+                    r.text_nonempty("vat_accounting_method")?.into(),
+                    r.text_nonempty("vat_accounting_type")?.into(),
+                    opt_bool(r.bool("is_annual_reporting")?),
+                    micros(r.micros("updated_at")?),
+                ],
+            )]
+        }
+        Resource::VatPeriods => {
+            let id = r.req_int("id")?;
+            vec![(
+                &DIM_VAT_PERIOD,
+                vec![
+                    key(t, id).into(),
+                    t.into(),
+                    Cell::Int(id),
+                    r.req_date("start")?.into(),
+                    r.req_date("end")?.into(),
+                    r.text_nonempty("type")?.into(),
+                    r.text_nonempty("status")?.into(),
+                    r.date("closed_at")?.into(),
+                ],
+            )]
+        }
+        Resource::ManualEntries => manual_entry(ctx, t, r)?
+            .into_iter()
+            .map(|row| (&FACT_MANUAL_ENTRY, row))
+            .collect(),
+        Resource::BankAccounts => {
+            let id = r.req_int("id")?;
+            vec![(
+                &DIM_BANK_ACCOUNT,
+                vec![
+                    key(t, id).into(),
+                    t.into(),
+                    Cell::Int(id),
+                    r.text_nonempty("name")?
+                        .unwrap_or_else(|| format!("#{id}"))
+                        .into(),
+                    r.text_nonempty("type")?.into(),
+                    r.text_nonempty("bank_name")?.into(),
+                    r.text_nonempty("iban_nr")?.into(),
+                    r.text_nonempty("qr_invoice_iban")?.into(),
+                    r.text_nonempty("bank_nr")?.into(),
+                    r.text_nonempty("owner")?.into(),
+                    r.int("currency_id")?.and_then(|c| ctx.currency(c)).into(),
+                    opt_key(t, r.int("account_id")?),
+                ],
+            )]
+        }
+        Resource::Files => {
+            let id = r.req_int("id")?;
+            vec![(
+                &DIM_FILE,
+                vec![
+                    key(t, id).into(),
+                    t.into(),
+                    Cell::Int(id),
+                    r.text_nonempty("uuid")?.into(),
+                    r.text_nonempty("name")?
+                        .unwrap_or_else(|| format!("#{id}"))
+                        .into(),
+                    r.text_nonempty("extension")?.into(),
+                    r.text_nonempty("mime_type")?.into(),
+                    r.int("size_in_bytes")?.into(),
+                    opt_key(t, r.int("user_id")?),
+                    r.text_nonempty("uploader_email")?.into(),
+                    r.text_nonempty("source_type")?.into(),
+                    r.text_nonempty("processing_status")?.into(),
+                    r.bool("is_archived")?.unwrap_or(false).into(),
+                    opt_bool(r.bool("is_referenced")?),
+                    micros(r.micros("created_at")?),
+                ],
+            )]
         }
         Resource::Projects => vec![(&DIM_PROJECT, project(ctx, t, r)?)],
         Resource::ContactRelations => {
@@ -608,12 +766,170 @@ fn quote_or_order(
     Ok(row)
 }
 
+/// A `{id, name}` lookup that later records refer to: taught to the context, and a row of
+/// `dim_lookup`.
 fn lookup(
     into: &mut std::collections::HashMap<i64, String>,
+    t: &str,
+    list: &'static str,
     r: &Rec<'_>,
 ) -> Result<Rows, FieldError> {
-    into.insert(r.req_int("id")?, r.req_text("name")?);
-    Ok(Vec::new())
+    let id = r.req_int("id")?;
+    let name = r.req_text("name")?;
+    into.insert(id, name.clone());
+    Ok(lookup_row(t, list, id, Some(name), None))
+}
+
+/// The `dim_lookup` row of an entry of the list `list` (an entry without a name is named by
+/// its id, as articles and projects are).
+fn lookup_row(
+    t: &str,
+    list: &'static str,
+    id: i64,
+    name: Option<String>,
+    code: Option<String>,
+) -> Rows {
+    vec![(
+        &DIM_LOOKUP,
+        vec![
+            key(t, format!("{list}:{id}")).into(),
+            t.into(),
+            Cell::Int(id),
+            list.into(),
+            name.unwrap_or_else(|| format!("#{id}")).into(),
+            code.into(),
+        ],
+    )]
+}
+
+fn company(ctx: &Context, t: &str, r: &Rec<'_>) -> Result<Vec<Cell>, FieldError> {
+    let id = r.req_int("id")?;
+    Ok(vec![
+        key(t, id).into(),
+        t.into(),
+        Cell::Int(id),
+        r.text_nonempty("name")?
+            .unwrap_or_else(|| format!("#{id}"))
+            .into(),
+        r.text_nonempty("legal_form")?.into(),
+        r.text_nonempty("address")?.into(),
+        r.text_nonempty("address_nr")?.into(),
+        r.text_nonempty("postcode")?.into(),
+        r.text_nonempty("city")?.into(),
+        r.int("country_id")?
+            .and_then(|c| ctx.countries.get(&c).cloned())
+            .into(),
+        r.text_nonempty("mail")?.into(),
+        r.text_nonempty("phone_fixed")?
+            .or(r.text_nonempty("phone_mobile")?)
+            .into(),
+        r.text_nonempty("url")?.into(),
+        r.text_nonempty("ust_id_nr")?.into(),
+        r.text_nonempty("mwst_nr")?.into(),
+        r.text_nonempty("trade_register_nr")?.into(),
+    ])
+}
+
+/// An additional address: bexio's record does not name its contact, the route does.
+fn address(ctx: &Context, t: &str, contact_id: i64, r: &Rec<'_>) -> Result<Vec<Cell>, FieldError> {
+    let id = r.req_int("id")?;
+    // As for contacts: the newer address fields win over the combined `address`.
+    let street = r
+        .text_nonempty("street_name")?
+        .or(r.text_nonempty("address")?);
+    Ok(vec![
+        key(t, id).into(),
+        t.into(),
+        Cell::Int(id),
+        key(t, contact_id).into(),
+        r.text_nonempty("name")?
+            .unwrap_or_else(|| format!("#{id}"))
+            .into(),
+        r.text_nonempty("name_addition")?.into(),
+        r.text_nonempty("subject")?.into(),
+        street.into(),
+        r.text_nonempty("house_number")?.into(),
+        r.text_nonempty("address_addition")?.into(),
+        r.text_nonempty("postcode")?.into(),
+        r.text_nonempty("city")?.into(),
+        r.int("country_id")?
+            .and_then(|c| ctx.countries.get(&c).cloned())
+            .into(),
+        r.text_nonempty("description")?.into(),
+    ])
+}
+
+fn note(ctx: &mut Context, t: &str, r: &Rec<'_>) -> Result<Vec<Cell>, FieldError> {
+    let id = r.req_int("id")?;
+    // bexio 2.0 writes Zurich's local time: its date part is the day of the event.
+    let day = r.req_date("event_start")?;
+    ctx.saw_day(day);
+    Ok(vec![
+        key(t, id).into(),
+        t.into(),
+        Cell::Int(id),
+        day.into(),
+        micros(r.micros("event_start")?),
+        r.text_nonempty("subject")?.into(),
+        r.text_nonempty("info")?.into(),
+        opt_key(t, r.int("user_id")?),
+        opt_key(t, r.int("contact_id")?),
+        opt_key(t, r.int("project_id")?),
+        r.int("module_id")?.into(),
+        r.int("entry_id")?.into(),
+    ])
+}
+
+/// The lines of a manual entry (an entry without lines gives no row).
+fn manual_entry(ctx: &mut Context, t: &str, r: &Rec<'_>) -> Result<Vec<Vec<Cell>>, FieldError> {
+    let entry_id = r.req_int("id")?;
+    let entry_date = r.date("date")?;
+    let reference = r.text_nonempty("reference_nr")?;
+    let kind = r.text_nonempty("type")?;
+    let locked = r.bool("is_locked")?;
+    let mut out = Vec::new();
+    for line in r.array("entries")? {
+        let l = &Rec::parse(line).map_err(|e| FieldError {
+            field: "entries[]".into(),
+            expected: "an object",
+            found: e.found,
+        })?;
+        let line_id = l.req_int("id")?;
+        // Lines carry their own date; the entry's stands in where a line has none.
+        let day = match l.date("date")?.or(entry_date) {
+            Some(d) => d,
+            None => l.req_date("date")?,
+        };
+        ctx.saw_day(day);
+        let currency = currency(ctx, l)?;
+        let amount = l.req_dec("amount")?;
+        let (factor, chf_amount) = booked_in_chf(l, amount)?;
+        out.push(vec![
+            key(t, format!("{entry_id}-{line_id}")).into(),
+            t.into(),
+            Cell::Int(line_id),
+            Cell::Int(entry_id),
+            reference.clone().into(),
+            kind.clone().into(),
+            day.into(),
+            opt_key(t, l.int("debit_account_id")?),
+            opt_key(t, l.int("credit_account_id")?),
+            opt_key(t, l.int("tax_id")?),
+            opt_key(t, l.int("tax_account_id")?),
+            amount.into(),
+            currency.into(),
+            rate_cell(Some(factor)),
+            chf_amount.into(),
+            l.text_nonempty("description")?.into(),
+            opt_bool(locked),
+            opt_key(
+                t,
+                l.int("created_by_user_id")?
+                    .or(r.int("created_by_user_id")?),
+            ),
+        ]);
+    }
+    Ok(out)
 }
 
 fn project(ctx: &Context, t: &str, r: &Rec<'_>) -> Result<Vec<Cell>, FieldError> {
@@ -691,19 +1007,10 @@ fn timesheet(ctx: &mut Context, t: &str, r: &Rec<'_>) -> Result<Vec<Cell>, Field
     ])
 }
 
-fn journal(ctx: &mut Context, t: &str, r: &Rec<'_>) -> Result<Vec<Cell>, FieldError> {
-    let id = r.req_int("id")?;
-    let day = r.req_date("date")?;
-    ctx.saw_day(day);
-    let currency = currency(ctx, r)?;
-    let amount = r.req_dec("amount")?;
+/// A booking's rate (`currency_factor`, 1 when absent) and its CHF value: as bexio states it
+/// (`base_currency_amount`), derived only when an answer leaves it out.
+fn booked_in_chf(r: &Rec<'_>, amount: Decimal) -> Result<(Decimal, Decimal), FieldError> {
     let factor = r.dec("currency_factor")?.unwrap_or(Decimal::ONE);
-    // The journal carries the rate bexio booked each day with: invoices in that currency are
-    // converted with it, at no extra request.
-    if currency != "CHF" && factor > Decimal::ZERO {
-        ctx.rates.insert((currency.clone(), day), factor);
-    }
-    // bexio states the CHF value; derive it only when an answer leaves it out.
     let chf_amount = match r.dec("base_currency_amount")? {
         Some(v) => v,
         None => amount
@@ -715,6 +1022,21 @@ fn journal(ctx: &mut Context, t: &str, r: &Rec<'_>) -> Result<Vec<Cell>, FieldEr
             })?
             .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero),
     };
+    Ok((factor, chf_amount))
+}
+
+fn journal(ctx: &mut Context, t: &str, r: &Rec<'_>) -> Result<Vec<Cell>, FieldError> {
+    let id = r.req_int("id")?;
+    let day = r.req_date("date")?;
+    ctx.saw_day(day);
+    let currency = currency(ctx, r)?;
+    let amount = r.req_dec("amount")?;
+    let (factor, chf_amount) = booked_in_chf(r, amount)?;
+    // The journal carries the rate bexio booked each day with: invoices in that currency are
+    // converted with it, at no extra request.
+    if currency != "CHF" && factor > Decimal::ZERO {
+        ctx.rates.insert((currency.clone(), day), factor);
+    }
     Ok(vec![
         key(t, id).into(),
         t.into(),

@@ -139,6 +139,30 @@ pub enum Resource {
     Quotes,
     /// `/2.0/kb_order` (list or search).
     Orders,
+    /// `/2.0/salutation`.
+    Salutations,
+    /// `/2.0/title`.
+    Titles,
+    /// `/2.0/payment_type`.
+    PaymentTypes,
+    /// `/2.0/kb_item_setting` (document settings: numbering and defaults per document class).
+    DocumentSettings,
+    /// `/2.0/company_profile`.
+    CompanyProfile,
+    /// `/2.0/contact/{id}/additional_address` of this contact.
+    AdditionalAddresses(i64),
+    /// `/2.0/note`.
+    Notes,
+    /// `/3.0/accounting/calendar_years`.
+    CalendarYears,
+    /// `/3.0/accounting/vat_periods`.
+    VatPeriods,
+    /// `/3.0/accounting/manual_entries`.
+    ManualEntries,
+    /// `/3.0/banking/accounts`.
+    BankAccounts,
+    /// `/3.0/files` (metadata).
+    Files,
 }
 
 impl Resource {
@@ -175,6 +199,18 @@ impl Resource {
             Resource::InvoicePayments(id) => format!("/2.0/kb_invoice/{id}/payment"),
             Resource::Quotes => "/2.0/kb_offer".into(),
             Resource::Orders => "/2.0/kb_order".into(),
+            Resource::Salutations => "/2.0/salutation".into(),
+            Resource::Titles => "/2.0/title".into(),
+            Resource::PaymentTypes => "/2.0/payment_type".into(),
+            Resource::DocumentSettings => "/2.0/kb_item_setting".into(),
+            Resource::CompanyProfile => "/2.0/company_profile".into(),
+            Resource::AdditionalAddresses(id) => format!("/2.0/contact/{id}/additional_address"),
+            Resource::Notes => "/2.0/note".into(),
+            Resource::CalendarYears => "/3.0/accounting/calendar_years".into(),
+            Resource::VatPeriods => "/3.0/accounting/vat_periods".into(),
+            Resource::ManualEntries => "/3.0/accounting/manual_entries".into(),
+            Resource::BankAccounts => "/3.0/banking/accounts".into(),
+            Resource::Files => "/3.0/files".into(),
         }
     }
 }

@@ -305,6 +305,18 @@ impl Company {
         put("contact_group", self.contact_groups.len());
         put("contact_branch", self.contact_branches.len());
         put("additional_address", self.additional_addresses.len());
+        put("company_profile", 1);
+        put("country", self.countries.len());
+        put("language", self.languages.len());
+        put("salutation", self.salutations.len());
+        put("title", self.titles.len());
+        put("payment_type", self.payment_types.len());
+        put("unit", self.units.len());
+        put("pr_project_state", self.project_states.len());
+        put("pr_project_type", self.project_types.len());
+        put("timesheet_status", self.timesheet_statuses.len());
+        put("client_service", self.client_services.len());
+        put("kb_item_setting", self.document_settings.len());
         put("article", self.articles.len());
         put("kb_offer", self.offers.len());
         put("kb_order", self.orders.len());
