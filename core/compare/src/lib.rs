@@ -6,7 +6,8 @@
 //! added, modified and removed; for invoices it lists them with the fields that changed (old →
 //! new); for contacts the new and lost ones; payments received; the change of invoiced totals
 //! per currency and in CHF; and flags for changes a fiduciary should look at: an issued or paid
-//! invoice whose amount changed, a deleted invoice that had been issued, a removed payment.
+//! invoice whose amount changed, a deleted invoice that had been issued, a removed payment, a
+//! bank account whose IBAN changed.
 
 use std::collections::BTreeMap;
 
@@ -100,7 +101,7 @@ pub struct Amounts {
 /// Something a person should look at.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Flag {
-    /// `amount_changed`, `issued_invoice_deleted` or `payment_removed`.
+    /// `amount_changed`, `issued_invoice_deleted`, `payment_removed` or `iban_changed`.
     pub kind: &'static str,
     /// bexio id of the record.
     pub id: i64,
@@ -579,6 +580,38 @@ pub fn diff(from: &Snapshot, to: &Snapshot) -> Result<Diff, CompareError> {
         out.new_contacts = new;
         out.lost_contacts = lost;
         out.tables.insert("dim_contact".into(), delta);
+    }
+
+    // Bank accounts: an IBAN that changes is where payments go astray.
+    if let (Some(bid), Some(iban), Some(name)) = (
+        col(to, "dim_bank_account", "bank_account_id"),
+        col(to, "dim_bank_account", "iban"),
+        col(to, "dim_bank_account", "name"),
+    ) {
+        let delta = merge(
+            Some(from),
+            Some(to),
+            "dim_bank_account",
+            (bid, None),
+            &[],
+            |e| {
+                if let Event::Modified(l, r) = e
+                    && l.1[iban] != r.1[iban]
+                {
+                    flags.push(Flag {
+                        kind: "iban_changed",
+                        id: r.0,
+                        message: format!(
+                            "the IBAN of bank account {} changed from {} to {}",
+                            r.1[name].as_deref().unwrap_or("?"),
+                            l.1[iban].as_deref().unwrap_or("∅"),
+                            r.1[iban].as_deref().unwrap_or("∅")
+                        ),
+                    });
+                }
+            },
+        )?;
+        out.tables.insert("dim_bank_account".into(), delta);
     }
 
     // Every other table keyed by a bexio id: counts.

@@ -136,3 +136,50 @@ async fn the_diff_after_advance_lists_exactly_what_changed() {
     sb.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A bank account whose IBAN changes is flagged (real recorded bexio data).
+#[test]
+fn a_changed_iban_is_flagged() {
+    let rec: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/bexio-recorded/BankAccounts/fetch-a-list-of-bank-accounts.json"
+        ))
+        .expect("recording"),
+    )
+    .expect("json");
+    let body = rec["data"].as_str().expect("body").to_owned();
+    let dir = std::env::temp_dir().join(format!("bexio-bi-iban-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let store = Store::open(&dir).expect("store");
+    let commit = |page: &str| {
+        let mut n = bexio::normalize::Normalizer::new("t");
+        n.decode(bexio::normalize::Resource::BankAccounts, page.as_bytes())
+            .expect("decode");
+        let mut w = store.begin("t").expect("begin");
+        for (table, batch) in n.finish().expect("finish") {
+            w.write(table, &batch).expect("write");
+        }
+        w.commit().expect("commit").id
+    };
+    let a = commit(&body);
+    let b = commit(&body.replacen("CH8781223780488303006", "CH9300762011623852957", 1));
+    let d = bexio_bi_compare::diff(
+        &store.version("t", &a).expect("a"),
+        &store.version("t", &b).expect("b"),
+    )
+    .expect("diff");
+    let flags: Vec<_> = d
+        .flags
+        .iter()
+        .filter(|f| f.kind == "iban_changed")
+        .collect();
+    assert_eq!(flags.len(), 1, "{:?}", d.flags);
+    assert!(
+        flags[0].message.contains("CH9300762011623852957"),
+        "{}",
+        flags[0].message
+    );
+    assert_eq!(d.tables["dim_bank_account"].modified, 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
