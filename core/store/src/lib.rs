@@ -27,6 +27,7 @@
 
 pub mod audit;
 pub mod backup;
+pub mod crypt;
 mod objects;
 
 use std::collections::BTreeMap;
@@ -91,6 +92,14 @@ pub enum StoreError {
         /// The table.
         table: String,
     },
+    /// The password does not open the store's key.
+    #[error(
+        "the password does not open {0} (set BEXIO_BI_PASSWORD to the store's master password)"
+    )]
+    WrongPassword(PathBuf),
+    /// A password that cannot be used.
+    #[error("{0}")]
+    Password(String),
     /// A backup target could not be used.
     #[error("backup target {target}: {message}")]
     Backup {
