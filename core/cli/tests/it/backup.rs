@@ -1,22 +1,6 @@
 //! A backup after every sync, deduplicated; one command restores a lost data directory.
 
-use std::process::Output;
-
-use super::{bin, serve};
-
-fn ok(out: Output) -> Output {
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn json(out: Output) -> serde_json::Value {
-    serde_json::from_slice(&ok(out).stdout).expect("JSON")
-}
+use super::{acme_home, bin, json, ok, serve};
 
 #[test]
 fn syncs_are_backed_up_and_a_lost_store_is_restored() {
@@ -26,18 +10,14 @@ fn syncs_are_backed_up_and_a_lost_store_is_restored() {
         .as_str()
         .expect("token")
         .to_owned();
-    let home = std::env::temp_dir().join(format!("bexio-bi-backup-cli-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&home);
-    std::fs::create_dir_all(&home).expect("home");
-    let target = home.join("nas");
-    std::fs::write(
-        home.join("config.toml"),
-        format!(
-            "[backup]\ntarget = \"{}\"\n\n[[tenant]]\nname = \"acme\"\nbase_url = \"{url}\"\n",
-            target.display()
-        ),
-    )
-    .expect("config");
+    let nas = std::env::temp_dir().join(format!("bexio-bi-nas-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&nas);
+    let home = acme_home(
+        "backup-cli",
+        &url,
+        &format!("[backup]\ntarget = \"{}\"\n\n", nas.display()),
+    );
+    let target = nas.clone();
     let run = |args: &[&str]| {
         bin()
             .env("BEXIO_BI_HOME", &home)
@@ -102,4 +82,5 @@ fn syncs_are_backed_up_and_a_lost_store_is_restored() {
     );
     let _ = sandbox.kill();
     let _ = std::fs::remove_dir_all(&home);
+    let _ = std::fs::remove_dir_all(&nas);
 }

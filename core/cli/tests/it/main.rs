@@ -9,6 +9,36 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The output of a command that must succeed (both streams shown when it does not).
+fn ok(out: std::process::Output) -> std::process::Output {
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The JSON a command that must succeed printed.
+fn json(out: std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&ok(out).stdout).expect("JSON")
+}
+
+/// A fresh BEXIO_BI_HOME whose config.toml has `extra` (TOML tables) and one company, `acme`,
+/// at `url`.
+fn acme_home(tag: &str, url: &str, extra: &str) -> std::path::PathBuf {
+    let home = std::env::temp_dir().join(format!("bexio-bi-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).expect("home");
+    std::fs::write(
+        home.join("config.toml"),
+        format!("{extra}[[tenant]]\nname = \"acme\"\nbase_url = \"{url}\"\n"),
+    )
+    .expect("config");
+    home
+}
+
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_bexio-bi"));
     c.env(

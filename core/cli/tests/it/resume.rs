@@ -2,10 +2,10 @@
 //! uninterrupted sync; `--offline` rebuilds them without bexio.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{bin, serve};
+use super::{bin, ok, serve};
 
 fn home(tag: &str) -> PathBuf {
     let home = std::env::temp_dir().join(format!("bexio-bi-resume-{tag}-{}", std::process::id()));
@@ -24,16 +24,6 @@ fn cmd(home: &Path, url: &str, token: &str) -> Command {
     c.env("BEXIO_BI_HOME", home)
         .env("BEXIO_BI_TENANT_ACME_TOKEN", token);
     c
-}
-
-fn ok(out: Output) -> Output {
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 fn served(url: &str) -> u64 {

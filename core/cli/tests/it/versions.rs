@@ -1,22 +1,6 @@
 //! Every sync is a version: `versions` lists, shows, tags and rolls back; `--version` reads one.
 
-use std::process::Output;
-
-use super::{bin, serve};
-
-fn ok(out: Output) -> Output {
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn json(out: Output) -> serde_json::Value {
-    serde_json::from_slice(&ok(out).stdout).expect("JSON")
-}
+use super::{acme_home, bin, json, ok, serve};
 
 #[test]
 fn versions_are_listed_tagged_read_and_rolled_back() {
@@ -26,14 +10,7 @@ fn versions_are_listed_tagged_read_and_rolled_back() {
         .as_str()
         .expect("token")
         .to_owned();
-    let home = std::env::temp_dir().join(format!("bexio-bi-versions-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&home);
-    std::fs::create_dir_all(&home).expect("home");
-    std::fs::write(
-        home.join("config.toml"),
-        format!("[[tenant]]\nname = \"acme\"\nbase_url = \"{url}\"\n"),
-    )
-    .expect("config");
+    let home = acme_home("versions", &url, "");
     let run = |args: &[&str]| {
         bin()
             .env("BEXIO_BI_HOME", &home)
@@ -145,14 +122,7 @@ fn the_audit_trail_records_actions_and_finds_tampering() {
         .as_str()
         .expect("token")
         .to_owned();
-    let home = std::env::temp_dir().join(format!("bexio-bi-audit-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&home);
-    std::fs::create_dir_all(&home).expect("home");
-    std::fs::write(
-        home.join("config.toml"),
-        format!("[[tenant]]\nname = \"acme\"\nbase_url = \"{url}\"\n"),
-    )
-    .expect("config");
+    let home = acme_home("audit", &url, "");
     let run = |args: &[&str]| {
         bin()
             .env("BEXIO_BI_HOME", &home)
