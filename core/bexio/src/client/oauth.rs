@@ -65,6 +65,9 @@ pub const SCOPES: &[&str] = &[
     "accounting",
     "kb_bill_show",
     "kb_expense_show",
+    "bank_account_show",
+    "note_show",
+    "file",
 ];
 
 /// Why a call to the realm failed.

@@ -234,9 +234,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     // A fresh store for the demo under BEXIO_BI_HOME, apart from real data.
     let dir = crate::home::data_dir()?.join("demo");
     let data = dir.join("data");
-    if data.exists() {
-        std::fs::remove_dir_all(&data)
-            .with_context(|| format!("cannot clear {}", data.display()))?;
+    for old in [&data, &dir.join("backups")] {
+        if old.exists() {
+            std::fs::remove_dir_all(old)
+                .with_context(|| format!("cannot clear {}", old.display()))?;
+        }
     }
     let store = Store::open(&data)?;
     let progress = crate::progress::Bars::for_terminal(args.json);
