@@ -2,7 +2,7 @@
 //!
 //! A table is cut into chunks of rows at boundaries chosen by the rows' keys (so that one new
 //! invoice changes the chunk it lands in, not every chunk after it). Each chunk is an Arrow IPC
-//! stream (LZ4) stored once under `objects/`, named by the SHA-256 of its bytes: a version that
+//! stream (zstd) stored once under `objects/`, named by the SHA-256 of its bytes: a version that
 //! repeats most of the previous one costs only its new chunks and its manifest. A version's
 //! manifest (`<company>/versions/<id>.json`) lists its tables, their row counts, schema hashes and
 //! chunks, a checksum over all of it, and the sync's statistics; tags name versions
@@ -647,7 +647,7 @@ impl SnapshotWriter {
             arrow_select::concat::concat_batches(&t.schema, &t.pending).map_err(arrow_err)?;
         let mut bytes = Vec::new();
         let options = IpcWriteOptions::default()
-            .try_with_compression(Some(CompressionType::LZ4_FRAME))
+            .try_with_compression(Some(CompressionType::ZSTD))
             .map_err(arrow_err)?;
         let mut w = StreamWriter::try_new_with_options(&mut bytes, &t.schema, options)
             .map_err(arrow_err)?;
