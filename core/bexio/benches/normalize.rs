@@ -5,11 +5,10 @@
 //! and times the normalizer on the same records in pages of 2000, as the client hands them over.
 //! `bench/compare.sh` runs it side by side with pandas and pyarrow.
 
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader};
 use std::time::Instant;
 
 use bexio::normalize::{Normalizer, Resource};
-use bexio_bi_sandbox::company::{Company, CompanySpec};
 
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -31,18 +30,10 @@ fn main() -> std::io::Result<()> {
     let dir = std::path::PathBuf::from(
         std::env::var("BENCH_DIR").unwrap_or_else(|_| "/tmp/bexio-bi-bench".into()),
     );
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join(format!("invoices-{n}.ndjson"));
-    if !path.exists() {
+    if !dir.join(format!("invoices-{n}.ndjson")).exists() {
         eprintln!("generating {n} invoices…");
-        let company = Company::generate(&CompanySpec::new(42, n));
-        let mut w = BufWriter::new(std::fs::File::create(&path)?);
-        for inv in company.invoices.iter() {
-            serde_json::to_writer(&mut w, inv)?;
-            w.write_all(b"\n")?;
-        }
-        w.flush()?;
     }
+    let path = bexio_bi_sandbox::company::invoices_ndjson(42, n, &dir)?;
     let bytes = std::fs::metadata(&path)?.len();
 
     // The client hands over pages; build them from the same lines before the clock starts.

@@ -7,12 +7,11 @@
 //! diff the first and the last version (time, peak memory). Prints the store's directory for
 //! `bench/compare.sh`, which writes the same table as Parquet with pyarrow for the sizes.
 
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader};
 use std::time::Instant;
 
 use arrow_array::RecordBatch;
 use bexio::normalize::{Normalizer, Resource};
-use bexio_bi_sandbox::company::{Company, CompanySpec};
 use bexio_bi_store::Store;
 
 fn status(field: &str) -> f64 {
@@ -82,18 +81,10 @@ fn main() -> std::io::Result<()> {
     let dir = std::path::PathBuf::from(
         std::env::var("BENCH_DIR").unwrap_or_else(|_| "/tmp/bexio-bi-bench".into()),
     );
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join(format!("invoices-{n}.ndjson"));
-    if !path.exists() {
+    if !dir.join(format!("invoices-{n}.ndjson")).exists() {
         eprintln!("generating {n} invoices…");
-        let company = Company::generate(&CompanySpec::new(42, n));
-        let mut w = BufWriter::new(std::fs::File::create(&path)?);
-        for inv in company.invoices.iter() {
-            serde_json::to_writer(&mut w, inv)?;
-            w.write_all(b"\n")?;
-        }
-        w.flush()?;
     }
+    let path = bexio_bi_sandbox::company::invoices_ndjson(42, n, &dir)?;
     let lines: Vec<String> = BufReader::new(std::fs::File::open(&path)?)
         .lines()
         .collect::<Result<_, _>>()?;

@@ -440,3 +440,29 @@ pub struct CompanyStats {
     /// Planted anomalies.
     pub anomalies: Vec<Anomaly>,
 }
+
+/// The invoices of a generated company (seed, `n` invoices) as bexio's 2.0 list rows, one JSON
+/// record per line, in `dir/invoices-<n>.ndjson`; generated once and reused. For benchmarks and
+/// tools that need bexio-shaped invoices in bulk.
+pub fn invoices_ndjson(
+    seed: u64,
+    n: u64,
+    dir: &std::path::Path,
+) -> std::io::Result<std::path::PathBuf> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(format!("invoices-{n}.ndjson"));
+    if !path.exists() {
+        let company = Company::generate(&CompanySpec::new(seed, n));
+        let tmp = dir.join(format!(".invoices-{n}.ndjson.tmp"));
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        for inv in company.invoices.iter() {
+            serde_json::to_writer(&mut w, inv)?;
+            w.write_all(b"\n")?;
+        }
+        w.flush()?;
+        drop(w);
+        std::fs::rename(&tmp, &path)?;
+    }
+    Ok(path)
+}
