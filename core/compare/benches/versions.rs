@@ -14,6 +14,9 @@ use arrow_array::RecordBatch;
 use bexio::normalize::{Normalizer, Resource};
 use bexio_bi_store::Store;
 
+/// Records the normalizer rejected (reported with the results).
+static REJECTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 fn status(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -55,7 +58,11 @@ fn batches(lines: &[String], change_last: Option<usize>) -> Vec<RecordBatch> {
             }
         }
         page.push(b']');
-        n.decode(Resource::Invoices, &page).expect("decode");
+        let summary = n.decode(Resource::Invoices, &page).expect("decode");
+        REJECTED.fetch_add(
+            summary.rejected as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         out.extend(
             n.flush()
                 .into_iter()
@@ -113,7 +120,10 @@ fn main() -> std::io::Result<()> {
         );
         m
     };
-    println!("{rows} invoices (fact_invoice)");
+    println!(
+        "{rows} invoices (fact_invoice); {} records rejected by the normalizer (both passes)",
+        REJECTED.load(std::sync::atomic::Ordering::Relaxed)
+    );
     let first = commit(&original, "commit");
     let again = commit(&original, "commit the same again");
     let last = commit(&changed, "commit with 1 % changed");
