@@ -750,7 +750,11 @@ pub const FACT_PAYMENT: Table = Table {
         req("amount", Money, "Amount in the invoice currency."),
         req("currency_code", Text, "Currency."),
         col("amount_chf", Money, "Amount in CHF."),
-        col("bank_account_id", Id, "bexio bank account id."),
+        col(
+            "bank_account_key",
+            Key,
+            "Key of the bank account the money went to.",
+        ),
         req(
             "is_cash_discount",
             Bool,

@@ -718,7 +718,7 @@ fn payment(
         amount.into(),
         currency.into(),
         chf(amount, rate),
-        r.int("bank_account_id")?.into(),
+        opt_key(t, r.int("bank_account_id")?),
         r.bool("is_cash_discount")?.unwrap_or(false).into(),
     ])
 }
