@@ -6,7 +6,7 @@ use arrow_schema::{DataType, Field, Schema};
 use super::*;
 
 /// Rows `from..to` of a keyed table (`k{i}` keys, as the star schema's tables have).
-fn rows(from: i64, to: i64) -> RecordBatch {
+pub(crate) fn rows(from: i64, to: i64) -> RecordBatch {
     let schema = Arc::new(Schema::new(vec![
         Field::new("key", DataType::Utf8, false),
         Field::new("n", DataType::Int64, false),

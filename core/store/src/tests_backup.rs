@@ -1,27 +1,6 @@
-use std::sync::Arc;
-
-use arrow_array::{Int64Array, RecordBatch, StringArray};
-use arrow_schema::{DataType, Field, Schema};
-
 use super::backup::{self, Retention, Target};
+use super::tests::rows;
 use super::*;
-
-fn rows(from: i64, to: i64) -> RecordBatch {
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("key", DataType::Utf8, false),
-        Field::new("n", DataType::Int64, false),
-    ]));
-    RecordBatch::try_new(
-        schema,
-        vec![
-            Arc::new(StringArray::from_iter_values(
-                (from..to).map(|i| format!("t:{i}")),
-            )),
-            Arc::new(Int64Array::from_iter_values(from..to)),
-        ],
-    )
-    .expect("batch")
-}
 
 fn temp(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(

@@ -67,6 +67,20 @@ pub fn table_of(resource: &Resource) -> &'static str {
     }
 }
 
+/// The ISO code of a record's `country_id`.
+fn country(ctx: &Context, r: &Rec<'_>) -> Result<Cell, FieldError> {
+    Ok(r.int("country_id")?
+        .and_then(|c| ctx.countries.get(&c).cloned())
+        .into())
+}
+
+/// The main phone number: the fixed line, else the mobile.
+fn phone(r: &Rec<'_>) -> Result<Cell, FieldError> {
+    Ok(r.text_nonempty("phone_fixed")?
+        .or(r.text_nonempty("phone_mobile")?)
+        .into())
+}
+
 fn opt_key(tenant: &str, id: Option<i64>) -> Cell {
     id.map_or(Cell::Null, |id| Cell::Text(key(tenant, id)))
 }
@@ -556,16 +570,12 @@ fn contact(ctx: &Context, t: &str, r: &Rec<'_>, archived: bool) -> Result<Vec<Ce
         r.text_nonempty("house_number")?.into(),
         r.text_nonempty("postcode")?.into(),
         r.text_nonempty("city")?.into(),
-        r.int("country_id")?
-            .and_then(|c| ctx.countries.get(&c).cloned())
-            .into(),
+        country(ctx, r)?,
         r.int("language_id")?
             .and_then(|l| ctx.languages.get(&l).cloned())
             .into(),
         r.text_nonempty("mail")?.into(),
-        r.text_nonempty("phone_fixed")?
-            .or(r.text_nonempty("phone_mobile")?)
-            .into(),
+        phone(r)?,
         groups.into(),
         sectors.into(),
         // Archived contacts only come from the `show_archived=true` pull.
@@ -816,13 +826,9 @@ fn company(ctx: &Context, t: &str, r: &Rec<'_>) -> Result<Vec<Cell>, FieldError>
         r.text_nonempty("address_nr")?.into(),
         r.text_nonempty("postcode")?.into(),
         r.text_nonempty("city")?.into(),
-        r.int("country_id")?
-            .and_then(|c| ctx.countries.get(&c).cloned())
-            .into(),
+        country(ctx, r)?,
         r.text_nonempty("mail")?.into(),
-        r.text_nonempty("phone_fixed")?
-            .or(r.text_nonempty("phone_mobile")?)
-            .into(),
+        phone(r)?,
         r.text_nonempty("url")?.into(),
         r.text_nonempty("ust_id_nr")?.into(),
         r.text_nonempty("mwst_nr")?.into(),
@@ -852,9 +858,7 @@ fn address(ctx: &Context, t: &str, contact_id: i64, r: &Rec<'_>) -> Result<Vec<C
         r.text_nonempty("address_addition")?.into(),
         r.text_nonempty("postcode")?.into(),
         r.text_nonempty("city")?.into(),
-        r.int("country_id")?
-            .and_then(|c| ctx.countries.get(&c).cloned())
-            .into(),
+        country(ctx, r)?,
         r.text_nonempty("description")?.into(),
     ])
 }
