@@ -16,10 +16,13 @@
 //!
 //! The mirror is a [redb](https://docs.rs/redb) database (one file per company, crash-safe,
 //! copy-on-write). Keys are record ids: numbers zero-padded to 20 digits so that they sort as
-//! numbers, UUIDs as they are.
+//! numbers, UUIDs as they are. With a [`Sealer`] (the store's key), every record's body is
+//! encrypted before it reaches the file, bound to its stream and id; ids and versions
+//! (`updated_at`) stay in clear so that changes are found without decrypting.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use redb::{
     Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
@@ -47,6 +50,14 @@ pub enum CacheError {
         /// What went wrong.
         message: String,
     },
+}
+
+/// Encrypts what the mirror keeps of bexio's records (with the store's key, in practice).
+pub trait Sealer: Send + Sync {
+    /// Seals `plain`, bound to `aad`.
+    fn seal(&self, plain: &[u8], aad: &[u8]) -> Vec<u8>;
+    /// Opens what `seal` sealed with the same `aad`; `None` if it was changed or is not ours.
+    fn open(&self, sealed: &[u8], aad: &[u8]) -> Option<Vec<u8>>;
 }
 
 /// A record's key: its id, numbers zero-padded so that keys sort like the ids.
@@ -210,18 +221,37 @@ fn unframe(stored: &[u8]) -> (Option<&str>, &[u8]) {
     (v, body)
 }
 
-fn same(stored: &[u8], new: &Incoming<'_>) -> bool {
-    let (v, body) = unframe(stored);
-    match (v, new.version) {
-        (Some(a), Some(b)) => a == b,
-        _ => body == new.body,
-    }
+/// What a record's body is sealed for: its stream and id.
+fn body_aad(stream: &str, key: &str) -> Vec<u8> {
+    format!("mirror:{stream}/{key}").into_bytes()
 }
 
 /// One company's mirror.
 pub struct Mirror {
     db: Database,
     path: PathBuf,
+    sealer: Option<Arc<dyn Sealer>>,
+}
+
+/// Opens a stored body (`sealer`: the mirror's key, if it has one).
+fn open_body(
+    sealer: Option<&Arc<dyn Sealer>>,
+    path: &Path,
+    stream: &str,
+    key: &str,
+    body: &[u8],
+) -> Result<Vec<u8>, CacheError> {
+    match sealer {
+        None => Ok(body.to_vec()),
+        Some(s) => s
+            .open(body, &body_aad(stream, key))
+            .ok_or_else(|| CacheError::Damaged {
+                path: path.to_owned(),
+                message: format!(
+                    "record {stream}/{key} cannot be decrypted (changed, or written in clear or under another key)"
+                ),
+            }),
+    }
 }
 
 impl std::fmt::Debug for Mirror {
@@ -236,6 +266,15 @@ impl Mirror {
     /// Opens (or creates) the mirror at `path`; one user at a time. A mirror still held (a
     /// cancelled sync finishing its last write) is waited for up to `BUSY_WAIT`.
     pub fn open(path: impl AsRef<Path>) -> Result<Mirror, CacheError> {
+        Mirror::open_sealed(path, None)
+    }
+
+    /// Opens (or creates) the mirror at `path`, its records encrypted with `sealer` when
+    /// there is one.
+    pub fn open_sealed(
+        path: impl AsRef<Path>,
+        sealer: Option<Arc<dyn Sealer>>,
+    ) -> Result<Mirror, CacheError> {
         let path = path.as_ref().to_path_buf();
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| CacheError::Damaged {
@@ -251,7 +290,7 @@ impl Mirror {
                 .set_cache_size(CACHE_BYTES)
                 .create(&path)
             {
-                Ok(db) => return Ok(Mirror { db, path }),
+                Ok(db) => return Ok(Mirror { db, path, sealer }),
                 Err(redb::DatabaseError::DatabaseAlreadyOpen) if started.elapsed() < BUSY_WAIT => {
                     std::thread::sleep(std::time::Duration::from_millis(20));
                 }
@@ -271,6 +310,24 @@ impl Mirror {
     /// The file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    fn seal_body(&self, stream: &str, key: &str, body: &[u8]) -> Vec<u8> {
+        match &self.sealer {
+            None => body.to_vec(),
+            Some(s) => s.seal(body, &body_aad(stream, key)),
+        }
+    }
+
+    /// Whether a stored record is the same as an incoming one: same version where bexio has
+    /// one, else the same bytes.
+    fn same(&self, stream: &str, stored: &[u8], new: &Incoming<'_>) -> bool {
+        let (v, body) = unframe(stored);
+        match (v, new.version) {
+            (Some(a), Some(b)) => a == b,
+            _ => open_body(self.sealer.as_ref(), &self.path, stream, new.key, body)
+                .is_ok_and(|b| b == new.body),
+        }
     }
 
     fn err(&self) -> impl Fn(redb::Error) -> CacheError + '_ {
@@ -461,13 +518,14 @@ impl Mirror {
                 if listing {
                     seen.insert(r.key, ())?;
                 }
-                let before = rec.get(r.key)?.map(|v| same(v.value(), r));
+                let before = rec.get(r.key)?.map(|v| self.same(stream, v.value(), r));
                 let change = match before {
                     Some(true) => continue,
                     Some(false) => Change::Updated,
                     None => Change::Created,
                 };
-                rec.insert(r.key, frame(r.version, r.body).as_slice())?;
+                let body = self.seal_body(stream, r.key, r.body);
+                rec.insert(r.key, frame(r.version, &body).as_slice())?;
                 let noted = chg.get(r.key)?.and_then(|v| Change::from_code(v.value()));
                 let change = match (noted, change) {
                     // Created earlier in this run and changed again: still new.
@@ -615,7 +673,8 @@ impl Mirror {
             for (k, body) in results {
                 match body {
                     Some(b) => {
-                        rec.insert(k.as_str(), frame(None, b).as_slice())?;
+                        let body = self.seal_body(stream, k, b);
+                        rec.insert(k.as_str(), frame(None, &body).as_slice())?;
                     }
                     None => {
                         rec.remove(k.as_str())?;
@@ -663,20 +722,25 @@ impl Mirror {
         stream: &str,
     ) -> Result<impl Iterator<Item = Result<(Key, Vec<u8>), CacheError>> + use<>, CacheError> {
         let path = self.path.clone();
+        let file = self.path.clone();
         let err = move |e: redb::Error| CacheError::Damaged {
             path: path.clone(),
             message: e.to_string(),
         };
+        let sealer = self.sealer.clone();
+        let stream = stream.to_owned();
         let tx = self.db.begin_read().map_err(|e| err(e.into()))?;
-        let name = records_table(stream);
+        let name = records_table(&stream);
         let range = match tx.open_table(TableDefinition::<&str, &[u8]>::new(&name)) {
             Ok(t) => Some(t.range::<&str>(..).map_err(|e| err(e.into()))?),
             Err(redb::TableError::TableDoesNotExist(_)) => None,
             Err(e) => return Err(err(e.into())),
         };
         Ok(range.into_iter().flatten().map(move |item| {
-            item.map(|(k, v)| (k.value().to_owned(), unframe(v.value()).1.to_vec()))
-                .map_err(|e| err(e.into()))
+            let (k, v) = item.map_err(|e| err(e.into()))?;
+            let key = k.value().to_owned();
+            let body = open_body(sealer.as_ref(), &file, &stream, &key, unframe(v.value()).1)?;
+            Ok((key, body))
         }))
     }
 
@@ -691,7 +755,10 @@ impl Mirror {
                 Err(e) => Err(e.into()),
             }
         };
-        run().map_err(self.err())
+        run()
+            .map_err(self.err())?
+            .map(|b| open_body(self.sealer.as_ref(), &self.path, stream, key, &b))
+            .transpose()
     }
 
     /// The changes the current (or last) run noted, per stream.
@@ -722,6 +789,32 @@ impl Mirror {
         run().map_err(self.err())
     }
 
+    /// The streams that hold records.
+    pub fn streams(&self) -> Result<Vec<String>, CacheError> {
+        let run = || -> Result<Vec<String>, redb::Error> {
+            let tx = self.db.begin_read()?;
+            Ok(tx
+                .list_tables()?
+                .filter_map(|h| h.name().strip_prefix("rec:").map(str::to_owned))
+                .collect())
+        };
+        run().map_err(self.err())
+    }
+
+    /// Reads (and, in an encrypted mirror, decrypts) every record and tombstone; returns how
+    /// many. The first one that cannot be read is the error.
+    pub fn verify(&self) -> Result<u64, CacheError> {
+        let mut n = 0;
+        for stream in self.streams()? {
+            for r in self.records(&stream)? {
+                r?;
+                n += 1;
+            }
+            n += self.tombstones(&stream)?.len() as u64;
+        }
+        Ok(n)
+    }
+
     /// The tombstones of a stream, in key order.
     pub fn tombstones(&self, stream: &str) -> Result<Vec<Tombstone>, CacheError> {
         let run = || -> Result<Vec<Tombstone>, redb::Error> {
@@ -748,7 +841,11 @@ impl Mirror {
             }
             Ok(out)
         };
-        run().map_err(self.err())
+        let mut out = run().map_err(self.err())?;
+        for t in &mut out {
+            t.body = open_body(self.sealer.as_ref(), &self.path, stream, &t.key, &t.body)?;
+        }
+        Ok(out)
     }
 }
 

@@ -1,5 +1,5 @@
 //! `config.toml` in `BEXIO_BI_HOME`: the companies to sync and how. Tokens are not in it: they
-//! live in `secrets.toml` beside it (readable by the owner only), each company's either a
+//! live in `secrets.toml` beside it (encrypted with the store's key, readable by the owner only), each company's either a
 //! Personal Access Token or an OAuth sign-in (refresh and access token, renewed by every sync).
 //!
 //! Precedence: defaults < file < environment. `BEXIO_BI_CONCURRENCY` overrides
@@ -9,9 +9,11 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use bexio::client::oauth::{BEXIO_ISSUER, Tokens};
+use bexio_bi_store::crypt::{self, Keyring};
 use serde::{Deserialize, Serialize};
 
 use crate::cmd::UsageError;
@@ -576,20 +578,21 @@ impl OAuthCredential {
 /// The lock on `secrets.toml` (released on drop): whoever holds it may read and write it.
 pub struct SecretsLock {
     home: PathBuf,
+    keys: Arc<Keyring>,
     _file: std::fs::File,
 }
 
 impl SecretsLock {
     /// The secrets as they are now.
     pub fn load(&self) -> anyhow::Result<Secrets> {
-        Secrets::load(&self.home)
+        Secrets::load(&self.home, &self.keys)
     }
 
     /// Read, change, write.
     pub fn update(&self, change: impl FnOnce(&mut Secrets)) -> anyhow::Result<()> {
-        let mut secrets = Secrets::load(&self.home)?;
+        let mut secrets = self.load()?;
         change(&mut secrets);
-        secrets.save(&self.home)
+        secrets.save(&self.home, &self.keys)
     }
 }
 
@@ -602,39 +605,67 @@ impl std::fmt::Debug for Secrets {
     }
 }
 
+/// What the sealed `secrets.toml` is bound to.
+const SECRETS_AAD: &[u8] = b"secrets.toml";
+
 impl Secrets {
     fn path(home: &Path) -> PathBuf {
         home.join("secrets.toml")
     }
 
-    /// Reads the secrets (none yet is fine).
-    pub fn load(home: &Path) -> anyhow::Result<Secrets> {
+    /// Reads the secrets (none yet is fine), decrypting them with the store's key. A file
+    /// written in clear by an earlier version still reads; it is sealed when next written.
+    pub fn load(home: &Path, keys: &Keyring) -> anyhow::Result<Secrets> {
         let path = Secrets::path(home);
-        match std::fs::read_to_string(&path) {
-            // The parser's message would quote the offending line, token included: only say where.
-            Ok(text) => toml::from_str(&text).map_err(|e| {
-                let at = e
-                    .span()
-                    .map(|s| text[..s.start.min(text.len())].lines().count())
-                    .unwrap_or(0);
-                anyhow::anyhow!(
-                    "{} is damaged near line {at}; fix or delete it and store the tokens again",
-                    path.display()
-                )
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Secrets::default()),
-            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
-        }
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Secrets::default()),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        };
+        let bytes = if crypt::is_sealed(&bytes) {
+            keys.open_file(&bytes, SECRETS_AAD, &path)?
+        } else {
+            bytes
+        };
+        let text = String::from_utf8(bytes).map_err(|_| {
+            anyhow::anyhow!(
+                "{} is damaged (not text); delete it and store the tokens again",
+                path.display()
+            )
+        })?;
+        // The parser's message would quote the offending line, token included: only say where.
+        toml::from_str(&text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].lines().count())
+                .unwrap_or(0);
+            anyhow::anyhow!(
+                "{} is damaged near line {at}; fix or delete it and store the tokens again",
+                path.display()
+            )
+        })
     }
 
     /// Changes the secrets under a lock: read, change, write. Two commands storing tokens at the
     /// same time (or a sync rotating a refresh token) cannot undo each other.
-    pub fn update(home: &Path, change: impl FnOnce(&mut Secrets)) -> anyhow::Result<()> {
-        Secrets::lock(home)?.update(change)
+    pub fn update(
+        home: &Path,
+        keys: Arc<Keyring>,
+        change: impl FnOnce(&mut Secrets),
+    ) -> anyhow::Result<()> {
+        Secrets::lock(home, keys)?.update(change)
+    }
+
+    /// Seals a `secrets.toml` that an earlier version wrote in clear.
+    pub fn seal_if_clear(home: &Path, keys: Arc<Keyring>) -> anyhow::Result<()> {
+        match std::fs::read(Secrets::path(home)) {
+            Ok(bytes) if !crypt::is_sealed(&bytes) => Secrets::update(home, keys, |_| ()),
+            _ => Ok(()),
+        }
     }
 
     /// Takes the lock (waiting for other processes), e.g. across an OAuth refresh.
-    pub fn lock(home: &Path) -> anyhow::Result<SecretsLock> {
+    pub fn lock(home: &Path, keys: Arc<Keyring>) -> anyhow::Result<SecretsLock> {
         std::fs::create_dir_all(home)
             .with_context(|| format!("cannot create {}", home.display()))?;
         let lock_path = home.join(".secrets.lock");
@@ -648,17 +679,19 @@ impl Secrets {
             .with_context(|| format!("cannot lock {}", lock_path.display()))?;
         Ok(SecretsLock {
             home: home.to_owned(),
+            keys,
             _file: file,
         })
     }
 
-    /// Writes the secrets atomically, readable by the owner only (callers hold the lock).
-    fn save(&self, home: &Path) -> anyhow::Result<()> {
+    /// Writes the secrets sealed and atomically, readable by the owner only (callers hold the
+    /// lock).
+    fn save(&self, home: &Path, keys: &Keyring) -> anyhow::Result<()> {
         std::fs::create_dir_all(home)
             .with_context(|| format!("cannot create {}", home.display()))?;
         let path = Secrets::path(home);
         let tmp = home.join(format!(".secrets.toml.{}.tmp", std::process::id()));
-        let text = toml::to_string(self)?;
+        let sealed = keys.seal_file(toml::to_string(self)?.as_bytes(), SECRETS_AAD);
         {
             use std::io::Write;
             let mut opts = std::fs::OpenOptions::new();
@@ -671,7 +704,7 @@ impl Secrets {
             let mut f = opts
                 .open(&tmp)
                 .with_context(|| format!("cannot write {}", tmp.display()))?;
-            f.write_all(text.as_bytes())?;
+            f.write_all(&sealed)?;
             f.sync_all()?;
         }
         std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
@@ -804,6 +837,10 @@ mod tests {
 mod secrets_tests {
     use super::*;
 
+    fn keys(home: &Path) -> Arc<Keyring> {
+        Arc::new(Keyring::create(&home.join("key.json"), "test password").expect("key"))
+    }
+
     #[test]
     fn tokens_never_show_in_messages() {
         let home = std::env::temp_dir().join(format!("bexio-bi-secrets-{}", std::process::id()));
@@ -813,7 +850,10 @@ mod secrets_tests {
             "[tokens]\nalpha = \"eyJsecret\" oops\n",
         )
         .expect("write");
-        let e = Secrets::load(&home).expect_err("damaged").to_string();
+        let keys = keys(&home);
+        let e = Secrets::load(&home, &keys)
+            .expect_err("damaged")
+            .to_string();
         assert!(!e.contains("eyJsecret") && e.contains("line"), "{e}");
         let oauth = OAuthCredential {
             refresh_token: "eyJrefresh".into(),
@@ -846,7 +886,8 @@ mod secrets_tests {
         std::fs::create_dir_all(&home).expect("dir");
         // A file from before OAuth: a plain map of PATs.
         std::fs::write(home.join("secrets.toml"), "[tokens]\nalpha = \"eyJpat\"\n").expect("write");
-        let s = Secrets::load(&home).expect("old file");
+        let keys = keys(&home);
+        let s = Secrets::load(&home, &keys).expect("old file");
         assert_eq!(
             s.credential("alpha"),
             Some(Credential::Pat("eyJpat".into()))
@@ -858,14 +899,28 @@ mod secrets_tests {
             scope: Some("openid offline_access".into()),
             client_secret: None,
         };
-        Secrets::update(&home, |s| {
+        Secrets::update(&home, Arc::clone(&keys), |s| {
             s.tokens
                 .insert("beta".into(), Credential::OAuth(oauth.clone()));
         })
         .expect("update");
-        let text = std::fs::read_to_string(home.join("secrets.toml")).expect("read");
-        assert!(text.contains("[tokens.beta]"), "{text}");
-        let s = Secrets::load(&home).expect("mixed file");
+        // Written sealed: no token in clear, and it opens only with the store's key.
+        let bytes = std::fs::read(home.join("secrets.toml")).expect("read");
+        assert!(crypt::is_sealed(&bytes));
+        let clear = String::from_utf8_lossy(&bytes);
+        assert!(
+            !clear.contains("eyJ") && !clear.contains("tokens"),
+            "{clear}"
+        );
+        let other = Keyring::create(&home.join("other.json"), "another").expect("key");
+        let e = Secrets::load(&home, &other)
+            .expect_err("another key")
+            .to_string();
+        assert!(
+            e.contains("secrets.toml") && e.contains("cannot be decrypted"),
+            "{e}"
+        );
+        let s = Secrets::load(&home, &keys).expect("mixed file");
         assert_eq!(
             s.credential("alpha"),
             Some(Credential::Pat("eyJpat".into()))

@@ -8,6 +8,7 @@ mod config;
 mod home;
 mod login;
 mod progress;
+mod unlock;
 
 use std::process::ExitCode;
 

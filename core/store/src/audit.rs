@@ -4,14 +4,22 @@
 //! One JSON object per line in `audit.log`: sequence number, time, actor (OS user, API key,
 //! scheduler), action, company, resource, counts, remote address, outcome, the previous entry's
 //! hash and this entry's hash (SHA-256 over the previous hash and the entry without its hash).
+//! In an encrypted store each line is that object sealed with the store's key, in base64: an
+//! entry still appends as one line, and one that was edited no longer opens.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
 
+use crate::crypt::Keyring;
 use crate::{StoreError, io, objects};
+
+const LINE_AAD: &[u8] = b"bexio-bi audit entry";
 
 /// What is recorded of one action.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -81,14 +89,52 @@ pub struct Break {
 #[derive(Debug, Clone)]
 pub struct AuditLog {
     path: PathBuf,
+    keyring: Option<Arc<Keyring>>,
 }
 
 impl AuditLog {
-    /// The log at `path` (created on the first append).
+    /// The log at `path`, in clear (created on the first append).
     pub fn at(path: impl AsRef<Path>) -> AuditLog {
+        AuditLog::new(path, None)
+    }
+
+    /// The log at `path`, its lines sealed with `keyring` when there is one.
+    pub fn new(path: impl AsRef<Path>, keyring: Option<Arc<Keyring>>) -> AuditLog {
         AuditLog {
             path: path.as_ref().to_path_buf(),
+            keyring,
         }
+    }
+
+    /// One line as written: the entry's JSON, or that sealed and in base64.
+    fn encode(&self, json: &[u8]) -> Vec<u8> {
+        match &self.keyring {
+            None => json.to_vec(),
+            Some(k) => B64.encode(k.seal(json, LINE_AAD)).into_bytes(),
+        }
+    }
+
+    /// The entry's JSON of a line, or why it cannot be read.
+    fn decode(&self, line: &str) -> Result<String, String> {
+        let line = line.trim();
+        match &self.keyring {
+            None if line.starts_with('{') => Ok(line.to_owned()),
+            None => Err("it is encrypted; give the store's password".into()),
+            Some(_) if line.starts_with('{') => {
+                Err("it is in clear, but this store's entries are encrypted (inserted?)".into())
+            }
+            Some(k) => B64
+                .decode(line)
+                .ok()
+                .and_then(|b| k.open(&b, LINE_AAD))
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| "it cannot be decrypted (edited or cut)".to_owned()),
+        }
+    }
+
+    fn parse(&self, line: &str) -> Result<Entry, String> {
+        let json = self.decode(line)?;
+        serde_json::from_str(&json).map_err(|e| format!("not an entry ({e})"))
     }
 
     /// The file.
@@ -111,7 +157,7 @@ impl AuditLog {
         let (seq, prev) = match last_line(&mut f).map_err(io(&self.path))? {
             None => (1, GENESIS.to_owned()),
             Some(line) => {
-                let e: Entry = serde_json::from_str(&line).map_err(|e| StoreError::Damaged {
+                let e: Entry = self.parse(&line).map_err(|e| StoreError::Damaged {
                     path: self.path.clone(),
                     message: format!(
                         "its last entry cannot be read ({e}); run `bexio-bi audit verify`"
@@ -129,10 +175,11 @@ impl AuditLog {
             prev,
             hash,
         };
-        let mut line = serde_json::to_vec(&entry).map_err(|e| StoreError::Damaged {
+        let json = serde_json::to_vec(&entry).map_err(|e| StoreError::Damaged {
             path: self.path.clone(),
             message: e.to_string(),
         })?;
+        let mut line = self.encode(&json);
         line.push(b'\n');
         f.write_all(&line).map_err(io(&self.path))?;
         f.sync_all().map_err(io(&self.path))?;
@@ -157,12 +204,10 @@ impl AuditLog {
             if line.trim().is_empty() {
                 continue;
             }
-            out.push(
-                serde_json::from_str(&line).map_err(|e| StoreError::Damaged {
-                    path: self.path.clone(),
-                    message: format!("line {}: {e}", n + 1),
-                })?,
-            );
+            out.push(self.parse(&line).map_err(|e| StoreError::Damaged {
+                path: self.path.clone(),
+                message: format!("line {}: {e}", n + 1),
+            })?);
         }
         Ok(out)
     }
@@ -185,13 +230,10 @@ impl AuditLog {
         for (i, line) in BufReader::new(f).lines().enumerate() {
             let line = line.map_err(io(&self.path))?;
             let at = i as u64 + 1;
-            let e: Entry = match serde_json::from_str(&line) {
+            let e: Entry = match self.parse(&line) {
                 Ok(e) => e,
-                Err(err) => {
-                    breaks.push(Break {
-                        line: at,
-                        problem: format!("not an entry ({err})"),
-                    });
+                Err(problem) => {
+                    breaks.push(Break { line: at, problem });
                     continue;
                 }
             };

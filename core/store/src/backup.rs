@@ -10,6 +10,10 @@
 //! local version. Retention keeps every backup of the last days, then one a day, a week and a
 //! month for as long as configured; chunks no kept snapshot refers to are removed.
 //!
+//! A backup of an encrypted store stays encrypted: chunks are copied as they lie on disk (sealed),
+//! each backup snapshot is sealed, and the key file (the data key wrapped by the master
+//! password) goes along, so that a backup restores into an empty directory with the password.
+//!
 //! The company's mirror of bexio (`mirror.redb`) is not backed up: a full sync rebuilds it.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -21,7 +25,8 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, PutPayload};
 use serde::{Deserialize, Serialize};
 
-use crate::{Manifest, Store, StoreError, objects};
+use crate::crypt::Keyring;
+use crate::{Manifest, Store, StoreError, manifest_aad, objects};
 
 /// Where backups go.
 #[derive(Clone)]
@@ -107,22 +112,70 @@ impl Target {
         }
     }
 
-    /// Every backup in the target, oldest first.
-    pub async fn snapshots(&self) -> Result<Vec<BackupSnapshot>, StoreError> {
+    /// Every backup in the target, oldest first; an encrypted store's backups open only with
+    /// its key.
+    async fn snapshots(
+        &self,
+        keyring: Option<&Keyring>,
+    ) -> Result<Vec<BackupSnapshot>, StoreError> {
         let mut out = Vec::new();
         for (path, _) in self.list("snapshots").await? {
-            if let Some(bytes) = self.get(&path).await? {
-                let s: BackupSnapshot =
-                    serde_json::from_slice(&bytes).map_err(|e| StoreError::Damaged {
-                        path: format!("{}/{path}", self.url).into(),
-                        message: e.to_string(),
-                    })?;
-                out.push(s);
-            }
+            let Some(bytes) = self.get(&path).await? else {
+                continue;
+            };
+            let at: std::path::PathBuf = format!("{}/{path}", self.url).into();
+            let id = path
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches(".json");
+            let bytes = match keyring {
+                Some(k) => k.open_file(&bytes, snapshot_aad(id).as_bytes(), &at)?,
+                None if crate::crypt::is_sealed(&bytes) => {
+                    return Err(StoreError::Damaged {
+                        path: at,
+                        message: "this backup is encrypted; restore it with the store's password"
+                            .into(),
+                    });
+                }
+                None => bytes,
+            };
+            let s: BackupSnapshot =
+                serde_json::from_slice(&bytes).map_err(|e| StoreError::Damaged {
+                    path: at,
+                    message: e.to_string(),
+                })?;
+            out.push(s);
         }
         out.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(out)
     }
+
+    /// Copies the key file of an encrypted backup into `root` when the store there has none
+    /// and no data (restoring into an empty data directory); returns whether it did. The key file is
+    /// useless without the master password.
+    pub async fn fetch_key(&self, root: &std::path::Path) -> Result<bool, StoreError> {
+        let key = crate::crypt::key_path(root);
+        if key.exists() || root.exists() && !Store::with_keyring(root, None)?.tenants()?.is_empty()
+        {
+            return Ok(false);
+        }
+        match self.get(KEY_FILE).await? {
+            None => Ok(false),
+            Some(bytes) => {
+                std::fs::create_dir_all(root).map_err(crate::io(root))?;
+                crate::replace(&key, &bytes)?;
+                Ok(true)
+            }
+        }
+    }
+}
+
+/// The store's key file, kept in every backup of an encrypted store (wrapped by the password).
+const KEY_FILE: &str = "key.json";
+
+fn snapshot_aad(id: &str) -> String {
+    format!("backup:{id}")
 }
 
 fn url_of(location: &str) -> Result<url::Url, StoreError> {
@@ -267,7 +320,11 @@ impl Store {
             if present.contains(hash) {
                 continue;
             }
-            let bytes = self.objects.get(hash)?;
+            // As they lie on disk (sealed in an encrypted store), checked first so that a
+            // damaged chunk is not copied.
+            let bytes = self.objects.get_raw(hash)?;
+            self.objects
+                .check(hash, bytes.clone(), &self.objects.path(hash))?;
             copied_bytes += bytes.len() as u64;
             target.put(&chunk_path(hash), bytes).await?;
             copied += 1;
@@ -289,7 +346,13 @@ impl Store {
             chunks: hashes.len() as u64,
             bytes: hashes.values().sum(),
         };
+        if self.keyring.is_some() {
+            let key = crate::crypt::key_path(&self.root);
+            let bytes = std::fs::read(&key).map_err(crate::io(&key))?;
+            target.put(KEY_FILE, bytes).await?;
+        }
         let bytes = serde_json::to_vec_pretty(&snapshot).map_err(|e| remote(target.url(), e))?;
+        let bytes = self.seal_bytes(bytes, &snapshot_aad(&id));
         // Last: a backup is visible only once everything it refers to is there.
         target.put(&format!("snapshots/{id}.json"), bytes).await?;
         Ok(BackupReport {
@@ -309,7 +372,7 @@ impl Store {
         target: &Target,
         which: &str,
     ) -> Result<BackupSnapshot, StoreError> {
-        let snapshots = target.snapshots().await?;
+        let snapshots = self.backups(target).await?;
         let chosen = pick(&snapshots, which).ok_or_else(|| StoreError::Backup {
             target: target.url().to_owned(),
             message: format!(
@@ -340,15 +403,11 @@ impl Store {
                         path: format!("{}/{path}", target.url()).into(),
                         message: "the backup lacks this chunk".into(),
                     })?;
-                if objects::hash(&bytes) != c.hash {
-                    return Err(StoreError::Damaged {
-                        path: format!("{}/{path}", target.url()).into(),
-                        message: "its content does not match its checksum".into(),
-                    });
-                }
+                let at: std::path::PathBuf = format!("{}/{path}", target.url()).into();
+                self.objects.check(&c.hash, bytes.clone(), &at)?;
                 // A damaged local copy is replaced by the good one.
                 self.objects.remove(&c.hash)?;
-                self.objects.put(&bytes)?;
+                self.objects.put_raw(&c.hash, &bytes)?;
             }
         }
         // 2. Manifests, tags, current versions.
@@ -361,6 +420,7 @@ impl Store {
                 if !path.exists() {
                     let bytes =
                         serde_json::to_vec_pretty(m).map_err(|e| remote(target.url(), e))?;
+                    let bytes = self.seal_bytes(bytes, &manifest_aad(tenant, &m.id));
                     crate::replace(&path, &bytes)?;
                 }
             }
@@ -396,68 +456,79 @@ fn pick<'a>(snapshots: &'a [BackupSnapshot], which: &str) -> Option<&'a BackupSn
     snapshots.iter().rev().find(|s| s.created_unix <= end)
 }
 
-/// Checks a backup: every chunk it refers to is there and matches its checksum. Returns the
-/// chunks checked.
-pub async fn verify(target: &Target, which: &str) -> Result<u64, StoreError> {
-    let snapshots = target.snapshots().await?;
-    let s = pick(&snapshots, which).ok_or_else(|| StoreError::Backup {
-        target: target.url().to_owned(),
-        message: format!("no backup {which:?}"),
-    })?;
-    let mut seen = BTreeSet::new();
-    for m in s.tenants.values().flat_map(|t| &t.manifests) {
-        for c in m.tables.iter().flat_map(|t| &t.chunks) {
-            if !seen.insert(c.hash.clone()) {
-                continue;
-            }
-            let path = chunk_path(&c.hash);
-            let ok = target
-                .get(&path)
-                .await?
-                .is_some_and(|b| objects::hash(&b) == c.hash);
-            if !ok {
-                return Err(StoreError::Damaged {
-                    path: format!("{}/{path}", target.url()).into(),
-                    message: format!("missing or damaged (backup {})", s.id),
-                });
-            }
-        }
+impl Store {
+    /// Every backup in `target`, oldest first.
+    pub async fn backups(&self, target: &Target) -> Result<Vec<BackupSnapshot>, StoreError> {
+        target.snapshots(self.keyring.as_deref()).await
     }
-    Ok(seen.len() as u64)
-}
 
-/// Applies `retention`: removes the backups it does not keep, then the chunks and audit copies
-/// no kept backup refers to. Returns the backups removed and the objects removed.
-pub async fn prune(
-    target: &Target,
-    retention: &Retention,
-) -> Result<(Vec<String>, u64), StoreError> {
-    let snapshots = target.snapshots().await?;
-    let keep = retention.keep(&snapshots, Utc::now().timestamp());
-    let mut removed = Vec::new();
-    for s in &snapshots {
-        if !keep.contains(&s.id) {
-            target.delete(&format!("snapshots/{}.json", s.id)).await?;
-            removed.push(s.id.clone());
-        }
-    }
-    let kept: Vec<&BackupSnapshot> = snapshots.iter().filter(|s| keep.contains(&s.id)).collect();
-    let used: BTreeSet<String> = kept
-        .iter()
-        .flat_map(|s| s.tenants.values().flat_map(|t| &t.manifests))
-        .flat_map(|m| m.tables.iter().flat_map(|t| &t.chunks))
-        .map(|c| c.hash.clone())
-        .chain(kept.iter().filter_map(|s| s.audit.clone()))
-        .collect();
-    let mut n = 0;
-    for prefix in ["objects", "audit"] {
-        for (path, _) in target.list(prefix).await? {
-            let name = path.rsplit('/').next().unwrap_or_default();
-            if !used.contains(name) {
-                target.delete(&path).await?;
-                n += 1;
+    /// Checks a backup: every chunk it refers to is there and matches its name (in an
+    /// encrypted store: decrypts). Returns the chunks checked.
+    pub async fn verify_backup(&self, target: &Target, which: &str) -> Result<u64, StoreError> {
+        let snapshots = self.backups(target).await?;
+        let s = pick(&snapshots, which).ok_or_else(|| StoreError::Backup {
+            target: target.url().to_owned(),
+            message: format!("no backup {which:?}"),
+        })?;
+        let mut seen = BTreeSet::new();
+        for m in s.tenants.values().flat_map(|t| &t.manifests) {
+            for c in m.tables.iter().flat_map(|t| &t.chunks) {
+                if !seen.insert(c.hash.clone()) {
+                    continue;
+                }
+                let path = chunk_path(&c.hash);
+                let at: std::path::PathBuf = format!("{}/{path}", target.url()).into();
+                let damaged = |message: String| StoreError::Damaged {
+                    path: at.clone(),
+                    message,
+                };
+                let bytes = target
+                    .get(&path)
+                    .await?
+                    .ok_or_else(|| damaged(format!("missing (backup {})", s.id)))?;
+                self.objects
+                    .check(&c.hash, bytes, &at)
+                    .map_err(|e| damaged(format!("damaged (backup {}): {e}", s.id)))?;
             }
         }
+        Ok(seen.len() as u64)
     }
-    Ok((removed, n))
+
+    /// Applies `retention`: removes the backups it does not keep, then the chunks and audit
+    /// copies no kept backup refers to. Returns the backups removed and the objects removed.
+    pub async fn prune_backups(
+        &self,
+        target: &Target,
+        retention: &Retention,
+    ) -> Result<(Vec<String>, u64), StoreError> {
+        let snapshots = self.backups(target).await?;
+        let keep = retention.keep(&snapshots, Utc::now().timestamp());
+        let mut removed = Vec::new();
+        for s in &snapshots {
+            if !keep.contains(&s.id) {
+                target.delete(&format!("snapshots/{}.json", s.id)).await?;
+                removed.push(s.id.clone());
+            }
+        }
+        let kept: Vec<&BackupSnapshot> =
+            snapshots.iter().filter(|s| keep.contains(&s.id)).collect();
+        let used: BTreeSet<String> = kept
+            .iter()
+            .flat_map(|s| s.tenants.values().flat_map(|t| &t.manifests))
+            .flat_map(|m| m.tables.iter().flat_map(|t| &t.chunks))
+            .map(|c| c.hash.clone())
+            .chain(kept.iter().filter_map(|s| s.audit.clone()))
+            .collect();
+        let mut n = 0;
+        for prefix in ["objects", "audit"] {
+            for (path, _) in target.list(prefix).await? {
+                let name = path.rsplit('/').next().unwrap_or_default();
+                if !used.contains(name) {
+                    target.delete(&path).await?;
+                    n += 1;
+                }
+            }
+        }
+        Ok((removed, n))
+    }
 }

@@ -25,6 +25,13 @@ const M_KIB: u32 = 19_456;
 const T: u32 = 2;
 const P: u32 = 1;
 const WRAP_AAD: &[u8] = b"bexio-bi data key v1";
+/// How every encrypted file of a store begins.
+pub const MAGIC: &[u8; 8] = b"bxbi\x00enc";
+
+/// Whether `bytes` are an encrypted file of a store.
+pub fn is_sealed(bytes: &[u8]) -> bool {
+    bytes.starts_with(MAGIC)
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct KeyFile {
@@ -130,6 +137,30 @@ impl Keyring {
         self.cipher
             .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad })
             .ok()
+    }
+
+    /// Seals `plain` as a file: a magic prefix (so that an encrypted file is recognised as
+    /// such), then [`Keyring::seal`].
+    pub fn seal_file(&self, plain: &[u8], aad: &[u8]) -> Vec<u8> {
+        let mut out = MAGIC.to_vec();
+        out.extend_from_slice(&self.seal(plain, aad));
+        out
+    }
+
+    /// Opens what [`Keyring::seal_file`] sealed; an error naming `path` says why it cannot be.
+    pub fn open_file(&self, bytes: &[u8], aad: &[u8], path: &Path) -> Result<Vec<u8>, StoreError> {
+        let Some(sealed) = bytes.strip_prefix(MAGIC) else {
+            return Err(damaged(
+                path,
+                "it is not encrypted, but this store encrypts everything (written by someone else?)",
+            ));
+        };
+        self.open(sealed, aad).ok_or_else(|| {
+            damaged(
+                path,
+                "it cannot be decrypted: changed, truncated, or not from this store",
+            )
+        })
     }
 
     /// The content-addressed name of `plain`: a keyed hash, lower-case hex.

@@ -46,6 +46,7 @@ use arrow_ipc::writer::{IpcWriteOptions, StreamWriter};
 use arrow_schema::{DataType, SchemaRef};
 use serde::{Deserialize, Serialize};
 
+use crypt::Keyring;
 use objects::Objects;
 
 /// What went wrong with the store.
@@ -100,6 +101,11 @@ pub enum StoreError {
     /// A password that cannot be used.
     #[error("{0}")]
     Password(String),
+    /// The store is encrypted and was opened without its password.
+    #[error(
+        "the store is encrypted ({0}); give its master password in BEXIO_BI_PASSWORD, or run in a terminal to be asked"
+    )]
+    Locked(PathBuf),
     /// A backup target could not be used.
     #[error("backup target {target}: {message}")]
     Backup {
@@ -142,7 +148,8 @@ fn check_name(name: &str) -> Result<(), StoreError> {
 /// One chunk of a table.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Chunk {
-    /// SHA-256 of its bytes (its name under `objects/`).
+    /// Its name under `objects/`: the SHA-256 of its bytes, or in an encrypted store a keyed
+    /// hash of them.
     pub hash: String,
     /// Rows.
     pub rows: u64,
@@ -210,6 +217,11 @@ impl Manifest {
     }
 }
 
+/// What a manifest is sealed for: it opens only as this company's version.
+pub(crate) fn manifest_aad(tenant: &str, id: &str) -> String {
+    format!("manifest:{tenant}/{id}")
+}
+
 fn schema_hash(schema: &SchemaRef) -> String {
     let mut text = String::new();
     for f in schema.fields() {
@@ -255,17 +267,93 @@ pub(crate) fn replace(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
 pub struct Store {
     root: PathBuf,
     objects: Objects,
+    keyring: Option<Arc<Keyring>>,
 }
 
 impl Store {
-    /// Opens (and creates) a store at `root`.
+    /// Opens (and creates) a store at `root` that keeps its files in clear (tests, benchmarks,
+    /// stores on an encrypted volume). An encrypted store is refused: open it with
+    /// [`Store::open_encrypted`].
     pub fn open(root: impl AsRef<Path>) -> Result<Store, StoreError> {
+        let root = root.as_ref().to_path_buf();
+        if crypt::key_path(&root).exists() {
+            return Err(StoreError::Locked(crypt::key_path(&root)));
+        }
+        Store::with_keyring(root, None)
+    }
+
+    /// Opens an encrypted store with its master password, or creates one (a new random data
+    /// key, wrapped by the password) where there is none yet. Refuses a store that already
+    /// holds data in clear.
+    pub fn open_encrypted(root: impl AsRef<Path>, password: &str) -> Result<Store, StoreError> {
+        let root = root.as_ref().to_path_buf();
+        let key = crypt::key_path(&root);
+        let keyring = if key.exists() {
+            Keyring::unlock(&key, password)?
+        } else {
+            fs::create_dir_all(&root).map_err(io(&root))?;
+            if let Some(t) = Store::with_keyring(root.clone(), None)?.tenants()?.first() {
+                return Err(StoreError::Damaged {
+                    path: root.join(t),
+                    message: "this store holds data written in clear; encrypted stores start empty (move the directory away and sync again)".into(),
+                });
+            }
+            Keyring::create(&key, password)?
+        };
+        Store::with_keyring(root, Some(Arc::new(keyring)))
+    }
+
+    /// Opens a store with an unlocked key (`None`: in clear).
+    pub fn with_keyring(
+        root: impl AsRef<Path>,
+        keyring: Option<Arc<Keyring>>,
+    ) -> Result<Store, StoreError> {
         let root = root.as_ref().to_path_buf();
         fs::create_dir_all(&root).map_err(io(&root))?;
         Ok(Store {
-            objects: Objects::new(root.join("objects")),
+            objects: Objects::new(root.join("objects"), keyring.clone()),
             root,
+            keyring,
         })
+    }
+
+    /// Whether the store at `root` is encrypted (it has a key file).
+    pub fn is_encrypted_at(root: impl AsRef<Path>) -> bool {
+        crypt::key_path(root.as_ref()).exists()
+    }
+
+    /// The unlocked key of an encrypted store (for the mirror and other files kept beside it).
+    pub fn keyring(&self) -> Option<&Arc<Keyring>> {
+        self.keyring.as_ref()
+    }
+
+    /// Changes the master password of the encrypted store at `root`; the data stays as it is.
+    pub fn rekey(root: impl AsRef<Path>, old: &str, new: &str) -> Result<(), StoreError> {
+        Keyring::rekey(&crypt::key_path(root.as_ref()), old, new)
+    }
+
+    /// Writes a small file (a manifest, a backup's index), sealed in an encrypted store.
+    pub(crate) fn seal_bytes(&self, plain: Vec<u8>, aad: &str) -> Vec<u8> {
+        match &self.keyring {
+            None => plain,
+            Some(k) => k.seal_file(&plain, aad.as_bytes()),
+        }
+    }
+
+    /// Reads what [`Store::seal_bytes`] wrote.
+    pub(crate) fn open_bytes(
+        &self,
+        bytes: Vec<u8>,
+        aad: &str,
+        path: &Path,
+    ) -> Result<Vec<u8>, StoreError> {
+        match &self.keyring {
+            None if crypt::is_sealed(&bytes) => {
+                Err(StoreError::Locked(crypt::key_path(&self.root)))
+            }
+            None => Ok(bytes),
+            Some(k) => k.open_file(&bytes, aad.as_bytes(), path),
+        }
     }
 
     /// The directory.
@@ -322,6 +410,7 @@ impl Store {
             id.push('x');
         }
         Ok(SnapshotWriter {
+            store: self.clone(),
             tenant_dir: dir,
             objects: self.objects.clone(),
             tenant: tenant.to_owned(),
@@ -354,6 +443,7 @@ impl Store {
                 }
             }
         })?;
+        let bytes = self.open_bytes(bytes, &manifest_aad(tenant, id), &path)?;
         let m: Manifest = serde_json::from_slice(&bytes).map_err(|e| StoreError::Damaged {
             path: path.clone(),
             message: e.to_string(),
@@ -488,7 +578,7 @@ impl Store {
 
     /// The store's audit trail (`audit.log` in its directory).
     pub fn audit(&self) -> audit::AuditLog {
-        audit::AuditLog::at(self.root.join("audit.log"))
+        audit::AuditLog::new(self.root.join("audit.log"), self.keyring.clone())
     }
 
     /// Bytes of all chunks in the store.
@@ -560,6 +650,7 @@ struct OpenTable {
 
 /// A version being written. Dropping it without [`SnapshotWriter::commit`] publishes nothing.
 pub struct SnapshotWriter {
+    store: Store,
     tenant_dir: PathBuf,
     objects: Objects,
     tenant: String,
@@ -654,14 +745,14 @@ impl SnapshotWriter {
         w.write(&batch).map_err(arrow_err)?;
         w.finish().map_err(arrow_err)?;
         drop(w);
-        let (hash, new) = self.objects.put(&bytes)?;
+        let (hash, new, size) = self.objects.put(&bytes)?;
         if new {
-            self.new_bytes += bytes.len() as u64;
+            self.new_bytes += size;
         }
         t.chunks.push(Chunk {
             hash,
             rows: batch.num_rows() as u64,
-            bytes: bytes.len() as u64,
+            bytes: size,
         });
         t.rows += batch.num_rows() as u64;
         t.pending.clear();
@@ -696,6 +787,9 @@ impl SnapshotWriter {
             path: self.tenant_dir.clone(),
             message: e.to_string(),
         })?;
+        let bytes = self
+            .store
+            .seal_bytes(bytes, &manifest_aad(&self.tenant, &self.id));
         replace(
             &self
                 .tenant_dir
@@ -797,3 +891,5 @@ pub fn cell_text(a: &dyn Array, i: usize) -> Option<String> {
 mod tests;
 #[cfg(test)]
 mod tests_backup;
+#[cfg(test)]
+mod tests_crypt;

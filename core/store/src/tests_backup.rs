@@ -59,9 +59,12 @@ async fn backups_are_incremental_verified_and_restore_after_a_loss() {
     );
     let third = store.backup(&target).await.expect("backup");
     assert_eq!(third.copied, 0, "nothing new, nothing copied");
-    assert_eq!(target.snapshots().await.expect("list").len(), 3);
+    assert_eq!(store.backups(&target).await.expect("list").len(), 3);
     assert_eq!(
-        backup::verify(&target, "latest").await.expect("verify"),
+        store
+            .verify_backup(&target, "latest")
+            .await
+            .expect("verify"),
         second.chunks
     );
 
@@ -104,7 +107,8 @@ async fn a_damaged_backup_is_found_and_never_restored() {
     let mut bytes = fs::read(&chunk).expect("chunk");
     bytes[10] ^= 0xff;
     fs::write(&chunk, &bytes).expect("tamper");
-    let err = backup::verify(&target, "latest")
+    let err = store
+        .verify_backup(&target, "latest")
         .await
         .expect_err("damaged");
     assert!(err.to_string().contains(hash.as_str()), "{err}");
@@ -127,7 +131,8 @@ async fn retention_keeps_recent_backups_and_prunes_the_chunks_of_the_others() {
         store.backup(&target).await.expect("backup");
     }
     // Keep everything of the last 30 days: nothing goes.
-    let (removed, objects) = backup::prune(&target, &Retention::default())
+    let (removed, objects) = store
+        .prune_backups(&target, &Retention::default())
         .await
         .expect("prune");
     assert!(removed.is_empty() && objects == 0);
@@ -136,10 +141,11 @@ async fn retention_keeps_recent_backups_and_prunes_the_chunks_of_the_others() {
         within_days: 0,
         ..Retention::default()
     };
-    let (removed, _) = backup::prune(&target, &none).await.expect("prune");
+    let (removed, _) = store.prune_backups(&target, &none).await.expect("prune");
     assert_eq!(removed.len(), 2);
-    assert_eq!(target.snapshots().await.expect("list").len(), 1);
-    backup::verify(&target, "latest")
+    assert_eq!(store.backups(&target).await.expect("list").len(), 1);
+    store
+        .verify_backup(&target, "latest")
         .await
         .expect("the kept backup is whole");
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use arrow_array::{Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use bexio_bi_store::Store;
-use bexio_bi_store::backup::{self, Retention, Target};
+use bexio_bi_store::backup::{Retention, Target};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -80,12 +80,26 @@ fn check(store: &Store, model: &BTreeMap<String, Company>) {
     }
 }
 
+/// The password of the encrypted stores of these tests.
+const PASSWORD: &str = "model password";
+
+/// Opens the store at `data`, encrypted or in clear.
+fn open(data: &std::path::Path, encrypted: bool) -> Store {
+    if encrypted {
+        Store::open_encrypted(data, PASSWORD).expect("open encrypted")
+    } else {
+        Store::open(data).expect("open")
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_sequences_match_the_model() {
     for seed in 0..12u64 {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        // Half the runs encrypted, as the product keeps its stores; half in clear.
+        let encrypted = seed % 2 == 1;
         let data = temp("data");
-        let mut store = Store::open(&data).expect("open");
+        let mut store = open(&data, encrypted);
         let target = Target::open(temp("target").to_str().expect("path")).expect("target");
         let mut model: BTreeMap<String, Company> = BTreeMap::new();
         // Backups: the model as it was when each was taken.
@@ -131,23 +145,30 @@ async fn random_sequences_match_the_model() {
                     // Lose the data directory, restore a random backup.
                     let (id, then) = backups[rng.random_range(0..backups.len())].clone();
                     std::fs::remove_dir_all(&data).expect("loss");
-                    store = Store::open(&data).expect("reopen");
+                    assert_eq!(
+                        target.fetch_key(&data).await.expect("key"),
+                        encrypted,
+                        "an encrypted store's backups carry its key file"
+                    );
+                    store = open(&data, encrypted);
                     store.restore(&target, &id).await.expect("restore");
                     model = then;
                 }
                 9 => {
-                    let (removed, _) = backup::prune(
-                        &target,
-                        &Retention {
-                            within_days: 0,
-                            ..Retention::default()
-                        },
-                    )
-                    .await
-                    .expect("prune");
+                    let (removed, _) = store
+                        .prune_backups(
+                            &target,
+                            &Retention {
+                                within_days: 0,
+                                ..Retention::default()
+                            },
+                        )
+                        .await
+                        .expect("prune");
                     backups.retain(|(id, _)| !removed.contains(id));
                     for (id, _) in &backups {
-                        backup::verify(&target, id)
+                        store
+                            .verify_backup(&target, id)
                             .await
                             .expect("kept backups stay whole");
                     }
@@ -170,7 +191,7 @@ async fn crash_worker() {
         return;
     };
     let dir = PathBuf::from(dir);
-    let store = Store::open(dir.join("data")).expect("open");
+    let store = open(&dir.join("data"), true);
     let target = Target::open(dir.join("target").to_str().expect("path")).expect("target");
     let mut i = 0i64;
     loop {
@@ -209,7 +230,7 @@ async fn a_store_killed_at_random_points_always_opens_and_verifies() {
         child.wait().expect("reap");
         // Whatever the moment, the store opens, every version reads whole, and the current
         // one is a complete version.
-        let store = Store::open(dir.join("data")).expect("open after a kill");
+        let store = open(&dir.join("data"), true);
         let versions = store.versions("a").expect("versions");
         for m in &versions {
             for t in &m.tables {
@@ -228,16 +249,17 @@ async fn a_store_killed_at_random_points_always_opens_and_verifies() {
         }
         store.verify("a").expect("verify");
         let target = Target::open(dir.join("target").to_str().expect("path")).expect("target");
-        for s in target.snapshots().await.expect("backups") {
-            backup::verify(&target, &s.id)
+        for s in store.backups(&target).await.expect("backups") {
+            store
+                .verify_backup(&target, &s.id)
                 .await
                 .expect("every backup is whole");
         }
         store.prune().expect("prune what the kill left");
     }
     // The worker got somewhere between the kills.
-    let store = Store::open(dir.join("data")).expect("open");
+    let store = open(&dir.join("data"), true);
     assert!(store.versions("a").expect("versions").len() >= 4);
     let target = Target::open(dir.join("target").to_str().expect("path")).expect("target");
-    assert!(!target.snapshots().await.expect("backups").is_empty());
+    assert!(!store.backups(&target).await.expect("backups").is_empty());
 }

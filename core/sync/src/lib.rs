@@ -233,6 +233,26 @@ pub fn mirror_path(store: &Store, tenant: &str) -> std::path::PathBuf {
     store.root().join(tenant).join("mirror.redb")
 }
 
+/// The store's key, sealing the mirror's records.
+struct StoreKey(Arc<bexio_bi_store::crypt::Keyring>);
+
+impl bexio_bi_cache::Sealer for StoreKey {
+    fn seal(&self, plain: &[u8], aad: &[u8]) -> Vec<u8> {
+        self.0.seal(plain, aad)
+    }
+    fn open(&self, sealed: &[u8], aad: &[u8]) -> Option<Vec<u8>> {
+        self.0.open(sealed, aad)
+    }
+}
+
+/// A company's mirror, encrypted with the store's key when the store is encrypted.
+pub fn open_mirror(store: &Store, tenant: &str) -> Result<Mirror, SyncError> {
+    let sealer = store
+        .keyring()
+        .map(|k| Arc::new(StoreKey(Arc::clone(k))) as Arc<dyn bexio_bi_cache::Sealer>);
+    Ok(Mirror::open_sealed(mirror_path(store, tenant), sealer)?)
+}
+
 /// Syncs one company: brings its mirror up to date with bexio (resuming an interrupted run)
 /// and publishes a new snapshot built from it.
 pub async fn sync(
@@ -246,7 +266,7 @@ pub async fn sync(
     let before = client.stats();
     // The store's lock first: one sync per company.
     let mut writer = store.begin(tenant)?;
-    let mirror = Arc::new(Mirror::open(mirror_path(store, tenant))?);
+    let mirror = Arc::new(open_mirror(store, tenant)?);
     let now = now_unix();
     // The first run of a company is a full one (and stays full when it is resumed).
     let first = mirror.stream_state(streams::INVOICES)?.is_none();
@@ -358,7 +378,7 @@ pub fn rebuild(
     if !path.exists() {
         return Err(SyncError::NoMirror(tenant.to_owned()));
     }
-    let mirror = Mirror::open(path)?;
+    let mirror = open_mirror(store, tenant)?;
     let rejected = build::tables(
         tenant,
         &mirror,

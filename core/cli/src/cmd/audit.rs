@@ -150,7 +150,7 @@ pub fn record(
     counts: serde_json::Value,
     outcome: Result<(), String>,
 ) -> anyhow::Result<()> {
-    store()?.audit().append(Action {
+    crate::unlock::store()?.audit().append(Action {
         actor: bexio_bi_store::audit::os_actor(),
         action: action.to_owned(),
         tenant: tenant.map(str::to_owned),

@@ -13,6 +13,7 @@ use std::time::Duration;
 use anyhow::Context;
 use bexio::client::oauth::{self, App, Authorization, Pkce, Refreshing, TokenVault, Tokens};
 use bexio::client::{Client, FixedToken, RetryPolicy, TokenSource};
+use bexio_bi_store::crypt::Keyring;
 use clap::{Args as ClapArgs, Subcommand};
 use serde::Serialize;
 
@@ -128,7 +129,7 @@ async fn token(args: TokenArgs) -> anyhow::Result<()> {
             )
         })?;
     }
-    Secrets::update(&home, |secrets| {
+    Secrets::update(&home, crate::unlock::keyring()?, |secrets| {
         secrets
             .tokens
             .insert(tenant.name.clone(), Credential::Pat(token));
@@ -172,7 +173,8 @@ async fn login(args: LoginArgs) -> anyhow::Result<()> {
         ))
         .into());
     };
-    let client_secret = Secrets::load(&home)?.client_secret(&tenant.name);
+    let client_secret =
+        Secrets::load(&home, &*crate::unlock::keyring()?)?.client_secret(&tenant.name);
     let app = App::new(&tenant.issuer(), client_id, client_secret.clone());
 
     let callback = Callback::bind(tenant.redirect_port).await?;
@@ -220,7 +222,7 @@ async fn login(args: LoginArgs) -> anyhow::Result<()> {
                 tenant.name
             )
         })?;
-    Secrets::update(&home, |secrets| {
+    Secrets::update(&home, crate::unlock::keyring()?, |secrets| {
         secrets.tokens.insert(
             tenant.name.clone(),
             Credential::OAuth(OAuthCredential {
@@ -294,6 +296,7 @@ fn human(d: Duration) -> String {
 /// into `secrets.toml`. The error says what to run.
 pub fn token_source(
     home: &Path,
+    keys: &Arc<Keyring>,
     tenant: &Tenant,
     secrets: &Secrets,
 ) -> Result<Arc<dyn TokenSource>, String> {
@@ -317,6 +320,7 @@ pub fn token_source(
             let app = App::new(&tenant.issuer(), client_id, secrets.client_secret(name));
             let vault = SecretsVault {
                 home: home.to_owned(),
+                keys: Arc::clone(keys),
                 tenant: name.clone(),
             };
             let source = Refreshing::new(app, name, credential.tokens(), vault)
@@ -329,6 +333,7 @@ pub fn token_source(
 /// `secrets.toml` as the vault of one company's renewed tokens, under the file's lock.
 struct SecretsVault {
     home: PathBuf,
+    keys: Arc<Keyring>,
     tenant: String,
 }
 
@@ -336,7 +341,8 @@ impl TokenVault for SecretsVault {
     type Lock = SecretsLock;
 
     fn lock(&self) -> Result<(SecretsLock, Option<Tokens>), String> {
-        let lock = Secrets::lock(&self.home).map_err(|e| format!("{e:#}"))?;
+        let lock =
+            Secrets::lock(&self.home, Arc::clone(&self.keys)).map_err(|e| format!("{e:#}"))?;
         let stored = match lock
             .load()
             .map_err(|e| format!("{e:#}"))?

@@ -77,7 +77,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
         }
         Command::List(opts) => {
             let (t, _) = target(&opts)?;
-            let list = t.snapshots().await?;
+            let list = adopting(&t).await?.backups(&t).await?;
             if opts.json {
                 println!("{}", serde_json::to_string_pretty(&list)?);
                 return Ok(());
@@ -97,7 +97,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
         }
         Command::Verify(p) => {
             let (t, _) = target(&p.opts)?;
-            let n = backup::verify(&t, &p.backup).await?;
+            let n = adopting(&t).await?.verify_backup(&t, &p.backup).await?;
             println!(
                 "backup {} in {}: {n} chunks present and intact",
                 p.backup,
@@ -107,7 +107,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
         }
         Command::Restore(p) => {
             let (t, _) = target(&p.opts)?;
-            let s = store()?.restore(&t, &p.backup).await?;
+            let s = adopting(&t).await?.restore(&t, &p.backup).await?;
             super::audit::record(
                 "backup.restore",
                 None,
@@ -125,7 +125,9 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
         }
         Command::Prune(opts) => {
             let (t, config) = target(&opts)?;
-            let (removed, objects) = backup::prune(&t, &config.backup.retention()?).await?;
+            let (removed, objects) = store()?
+                .prune_backups(&t, &config.backup.retention()?)
+                .await?;
             super::audit::record(
                 "backup.prune",
                 None,
@@ -140,6 +142,20 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The store, for reading a target: on a machine with no store yet (restoring after a loss),
+/// the backup's key file is installed first, so that the password the backups were made under
+/// opens them and what is restored.
+async fn adopting(t: &Target) -> anyhow::Result<bexio_bi_store::Store> {
+    let root = crate::unlock::store_dir(&crate::home::data_dir()?);
+    if t.fetch_key(&root).await? {
+        eprintln!(
+            "Installed the backups' key file in {}: the master password they were made under opens them.",
+            root.display()
+        );
+    }
+    crate::unlock::store()
 }
 
 /// Backs up now and records it in the audit trail.

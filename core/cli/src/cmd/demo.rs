@@ -76,6 +76,8 @@ struct Report {
     sandbox_url: String,
     oauth_user: String,
     store: String,
+    /// Where the store's master password came from.
+    encrypted_with: String,
     companies: Vec<CompanyReport>,
     requests: u64,
     seconds: f64,
@@ -90,6 +92,9 @@ struct Report {
     /// Where.
     backup_target: String,
 }
+
+/// The demo store's password when `BEXIO_BI_PASSWORD` is not set (the demo's data is synthetic).
+const DEMO_PASSWORD: &str = "bexio-bi-demo";
 
 async fn get_json(
     http: &reqwest::Client,
@@ -240,7 +245,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot clear {}", old.display()))?;
         }
     }
-    let store = Store::open(&data)?;
+    // Encrypted like every store: with BEXIO_BI_PASSWORD when set, else the demo's own password.
+    let (password, password_from) = match std::env::var("BEXIO_BI_PASSWORD") {
+        Ok(p) if !p.is_empty() => (p, "BEXIO_BI_PASSWORD".to_owned()),
+        _ => (
+            DEMO_PASSWORD.to_owned(),
+            format!("the demo password \"{DEMO_PASSWORD}\""),
+        ),
+    };
+    let store = Store::open_encrypted(&data, &password)?;
     let progress = crate::progress::Bars::for_terminal(args.json);
 
     let mut oauth_user = String::new();
@@ -349,7 +362,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let target = bexio_bi_store::backup::Target::open(&dir.join("backups").display().to_string())?;
     let backup = store.backup(&target).await?;
     let again = store.backup(&target).await?;
-    let backup_verified = bexio_bi_store::backup::verify(&target, &again.id).await?;
+    let backup_verified = store.verify_backup(&target, &again.id).await?;
     let requests = companies.iter().map(|c| c.requests + c.week_requests).sum();
     let (stats, _) = get_json(&http, &format!("{base}/_sandbox/stats"), "").await?;
     let simulated_minutes = stats["clock"]["simulated_seconds"].as_f64().unwrap_or(0.0) / 60.0;
@@ -357,6 +370,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         sandbox_url: base,
         oauth_user,
         store: data.display().to_string(),
+        encrypted_with: password_from,
         companies,
         requests,
         seconds: started.elapsed().as_secs_f64(),
@@ -423,7 +437,10 @@ fn print_report(r: &Report) {
         "Signed in to each company with OAuth (authorization code + PKCE), e.g. as {}",
         r.oauth_user
     );
-    println!("Synced into {}", r.store);
+    println!(
+        "Synced into {} (encrypted: XChaCha20-Poly1305, key from Argon2id over {})",
+        r.store, r.encrypted_with
+    );
     println!();
     println!(
         "{:<26} {:>8} {:>7} {:>7} {:>36} {:>11} {:>9}",

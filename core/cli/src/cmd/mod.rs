@@ -7,6 +7,7 @@ mod demo;
 mod diff;
 mod init;
 mod sandbox;
+mod store;
 mod sync;
 mod tables;
 mod versions;
@@ -49,6 +50,7 @@ Examples:
   bexio-bi diff --tenant meier-it            What changed since the sync before (--json, --html FILE)
   bexio-bi backup restore 2026-11-01         Bring back the data as backed up on a day (checked first)
   bexio-bi audit verify                      Prove that no entry of the audit trail was changed
+  bexio-bi store rekey                       Change the master password that encrypts everything
   bexio-bi sandbox serve                     Serve a fake bexio on a free port; prints URL and tokens as JSON
   bexio-bi sandbox serve --companies 20 --invoices 50000 --time-scale 60
                                              A Treuhand's 20 companies, an hour of rate limits per minute
@@ -56,8 +58,10 @@ Examples:
                                              A bexio that misbehaves now and then
 
 Environment:
-  BEXIO_BI_HOME   where bexio-bi keeps its data (default: the platform's data directory)
-  RUST_LOG        log filter, e.g. RUST_LOG=bexio_bi_sandbox=debug";
+  BEXIO_BI_HOME       where bexio-bi keeps its data (default: the platform's data directory)
+  BEXIO_BI_PASSWORD   the master password that encrypts it (else BEXIO_BI_PASSWORD_FILE,
+                      the OS keyring after `bexio-bi store remember`, or a prompt)
+  RUST_LOG            log filter, e.g. RUST_LOG=bexio_bi_sandbox=debug";
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -89,6 +93,9 @@ enum Command {
     /// Backups of the store: create, list, verify, restore, prune (also after every sync).
     #[command(subcommand)]
     Backup(backup::Command),
+    /// The encrypted store: status, change the master password, keep it in the OS keyring.
+    #[command(subcommand)]
+    Store(store::Command),
     /// A faithful local bexio for trying things without an account.
     #[command(subcommand)]
     Sandbox(sandbox::Command),
@@ -110,6 +117,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Diff(args) => diff::run(args),
         Command::Audit(cmd) => audit::run(cmd),
         Command::Backup(cmd) => rt.block_on(backup::run(cmd)),
+        Command::Store(cmd) => store::run(cmd),
         Command::Sandbox(cmd) => rt.block_on(sandbox::run(cmd)),
     }
 }

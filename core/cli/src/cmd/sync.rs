@@ -47,9 +47,10 @@ enum Outcome {
 pub async fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     let home = crate::home::data_dir()?;
     let config = Config::load(&home)?;
-    let secrets = Secrets::load(&home)?;
     let tenants = config.select(&args.tenants)?;
-    let store = Store::open(home.join("data"))?;
+    let store = crate::unlock::store()?;
+    let keys = crate::unlock::keyring()?;
+    let secrets = Secrets::load(&home, &keys)?;
     let progress = crate::progress::Bars::for_terminal(quiet || args.json);
     // Each company has its own bexio rate limits, so several run side by side; a bound keeps
     // memory and sockets in check for fiduciaries with many companies.
@@ -69,7 +70,7 @@ pub async fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     for t in tenants {
         let t_name = t.name.clone();
         // A fixed token, or an OAuth sign-in renewed (and stored) as it expires.
-        let source = match super::auth::token_source(&home, &t, &secrets) {
+        let source = match super::auth::token_source(&home, &keys, &t, &secrets) {
             Ok(source) => source,
             Err(error) => {
                 names.insert(

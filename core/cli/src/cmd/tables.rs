@@ -69,9 +69,9 @@ pub(super) fn pick(
     })
 }
 
+/// The store, for commands that read it (none yet: a usage error).
 pub(super) fn store() -> anyhow::Result<Store> {
-    let dir = crate::home::data_dir()?.join("data");
-    Ok(Store::open(dir)?)
+    crate::unlock::existing()
 }
 
 pub(super) fn tenants(store: &Store, only: Option<&String>) -> anyhow::Result<Vec<String>> {

@@ -144,9 +144,18 @@ fn rt() -> tokio::runtime::Runtime {
         .expect("runtime")
 }
 
+/// `secrets.toml`, decrypted with the store's key as the binary does (it is sealed on disk).
 fn secrets(home: &Path) -> toml::Table {
-    toml::from_str(&std::fs::read_to_string(home.join("secrets.toml")).expect("secrets.toml"))
-        .expect("secrets.toml is TOML")
+    use bexio_bi_store::crypt::{self, Keyring};
+    let path = home.join("secrets.toml");
+    let bytes = std::fs::read(&path).expect("secrets.toml");
+    assert!(crypt::is_sealed(&bytes), "secrets.toml is encrypted");
+    let keys = Keyring::unlock(&home.join("data").join("key.json"), super::TEST_PASSWORD)
+        .expect("the store's key");
+    let plain = keys
+        .open_file(&bytes, b"secrets.toml", &path)
+        .expect("decrypts");
+    toml::from_str(std::str::from_utf8(&plain).expect("UTF-8")).expect("secrets.toml is TOML")
 }
 
 fn refresh_token(home: &Path) -> String {

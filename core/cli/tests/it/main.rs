@@ -2,6 +2,7 @@
 
 mod auth;
 mod backup;
+mod encryption;
 mod resume;
 mod versions;
 
@@ -46,8 +47,14 @@ fn bin() -> Command {
         std::env::temp_dir().join("bexio-bi-cli-tests"),
     );
     c.env_remove("RUST_LOG");
+    c.env("BEXIO_BI_PASSWORD", TEST_PASSWORD);
+    c.env_remove("BEXIO_BI_PASSWORD_FILE");
+    c.env_remove("BEXIO_BI_NEW_PASSWORD");
     c
 }
+
+/// The master password of the tests' stores.
+const TEST_PASSWORD: &str = "correct horse battery staple";
 
 #[test]
 fn help_teaches_with_examples() {

@@ -181,13 +181,34 @@ fn the_audit_trail_records_actions_and_finds_tampering() {
     assert!(csv.starts_with("seq,time,actor,action,tenant"));
     ok(run(&["audit", "verify"]));
 
-    // Edit one entry: verify names the line and fails.
+    // The entries are encrypted: nothing of them reads in the file.
     let path = home.join("data").join("audit.log");
     let text = std::fs::read_to_string(&path).expect("log");
-    std::fs::write(&path, text.replacen("closing-2026", "closing-2025", 1)).expect("tamper");
+    assert!(
+        !text.contains("closing-2026") && !text.contains("treuhand"),
+        "{text}"
+    );
+    // Edit one entry: verify names the line and fails.
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let mid = lines[4].len() / 2;
+    let flipped = if &lines[4][mid..=mid] == "A" {
+        "B"
+    } else {
+        "A"
+    };
+    lines[4].replace_range(mid..=mid, flipped);
+    std::fs::write(&path, lines.join("\n") + "\n").expect("tamper");
     let out = run(&["audit", "verify"]);
     assert_eq!(out.status.code(), Some(1));
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(said.contains("audit.log:5: entry 5 was edited"), "{said}");
+    assert!(said.contains("audit.log:5: "), "{said}");
+    // Two entries swapped: found where the order breaks.
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.swap(2, 3);
+    std::fs::write(&path, lines.join("\n") + "\n").expect("reorder");
+    let out = run(&["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("audit.log:3: "), "{said}");
     let _ = std::fs::remove_dir_all(&home);
 }
