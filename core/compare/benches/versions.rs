@@ -4,7 +4,8 @@
 //! `fact_invoice`, then: commit a version (time, peak memory, bytes on disk), commit the same data
 //! again (bytes added: deduplication), commit with the most recent 1 % of the invoices changed
 //! (bytes added), and
-//! diff the first and the last version (time, peak memory). Prints the store's directory for
+//! diff the first and the last version (time, peak memory); all of it on a store in clear and
+//! on an encrypted one, with the ratio (encryption overhead). Prints the stores' directories for
 //! `bench/compare.sh`, which writes the same table as Parquet with pyarrow for the sizes.
 
 use std::io::{BufRead, BufReader};
@@ -99,10 +100,57 @@ fn main() -> std::io::Result<()> {
     let changed = batches(&lines, Some(10));
     drop(lines);
     let rows: usize = original.iter().map(RecordBatch::num_rows).sum();
-    let root = dir.join("store");
-    let _ = std::fs::remove_dir_all(&root);
-    let store = Store::open(&root).expect("store");
+    println!(
+        "{rows} invoices (fact_invoice); {} records rejected by the normalizer (both passes)",
+        REJECTED.load(std::sync::atomic::Ordering::Relaxed)
+    );
+    // The same run on a store in clear and on an encrypted one (as the product keeps them).
+    let mut runs = Vec::new();
+    for encrypted in [false, true] {
+        let root = dir.join(if encrypted { "store-encrypted" } else { "store" });
+        let _ = std::fs::remove_dir_all(&root);
+        let store = if encrypted {
+            Store::open_encrypted(&root, "bench password").expect("store")
+        } else {
+            Store::open(&root).expect("store")
+        };
+        println!(
+            "\n— {} store —",
+            if encrypted {
+                "encrypted (XChaCha20-Poly1305)"
+            } else {
+                "clear"
+            }
+        );
+        runs.push(run(&store, &original, &changed));
+        println!("store: {}", root.display());
+    }
+    let (clear, sealed) = (&runs[0], &runs[1]);
+    println!("\nencryption overhead (encrypted ÷ clear):");
+    for (what, a, b) in [
+        ("commit", clear.commit, sealed.commit),
+        ("read the version", clear.read, sealed.read),
+        ("diff", clear.diff, sealed.diff),
+    ] {
+        println!("  {what:<18} {a:>6.2} s → {b:>6.2} s  {:.2}×", b / a);
+    }
+    println!(
+        "  bytes on disk      {:.1} MB → {:.1} MB",
+        clear.bytes as f64 / 1e6,
+        sealed.bytes as f64 / 1e6
+    );
+    Ok(())
+}
 
+/// Seconds of each step of one run.
+struct Timings {
+    commit: f64,
+    read: f64,
+    diff: f64,
+    bytes: u64,
+}
+
+fn run(store: &Store, original: &[RecordBatch], changed: &[RecordBatch]) -> Timings {
     let commit = |data: &[RecordBatch], label: &str| {
         let base = reset_peak();
         let t = Instant::now();
@@ -118,33 +166,43 @@ fn main() -> std::io::Result<()> {
             m.added_bytes as f64 / 1e6,
             store.size().expect("size") as f64 / 1e6
         );
-        m
+        (m, secs)
     };
-    println!(
-        "{rows} invoices (fact_invoice); {} records rejected by the normalizer (both passes)",
-        REJECTED.load(std::sync::atomic::Ordering::Relaxed)
-    );
-    let first = commit(&original, "commit");
-    let again = commit(&original, "commit the same again");
-    let last = commit(&changed, "commit with 1 % changed");
+    let (first, commit_secs) = commit(original, "commit");
+    let bytes = store.size().expect("size");
+    let (again, _) = commit(original, "commit the same again");
+    let (last, _) = commit(changed, "commit with 1 % changed");
     println!(
         "dedup: the same data again added {:.3} % of the first version; 1 % changed added {:.1} %",
         100.0 * again.added_bytes as f64 / first.added_bytes as f64,
         100.0 * last.added_bytes as f64 / first.added_bytes as f64
     );
-    drop((original, changed));
+    let t = Instant::now();
+    let read: usize = store
+        .version("bench", &first.id)
+        .expect("version")
+        .read("fact_invoice")
+        .expect("read")
+        .map(|b| b.expect("batch").num_rows())
+        .sum();
+    let read_secs = t.elapsed().as_secs_f64();
+    println!("read the version back: {read_secs:.2} s ({read} rows)");
     let base = reset_peak();
     let t = Instant::now();
     let a = store.version("bench", &first.id).expect("a");
     let b = store.version("bench", &last.id).expect("b");
     let d = bexio_bi_compare::diff(&a, &b).expect("diff");
+    let diff_secs = t.elapsed().as_secs_f64();
     println!(
-        "diff first → last: {:.2} s, {} modified invoices found, peak +{:.0} MB",
-        t.elapsed().as_secs_f64(),
+        "diff first → last: {diff_secs:.2} s, {} modified invoices found, peak +{:.0} MB",
         d.modified_invoices.len(),
         status("VmHWM:") - base
     );
-    println!("store: {}", root.display());
     println!("version: {}", first.id);
-    Ok(())
+    Timings {
+        commit: commit_secs,
+        read: read_secs,
+        diff: diff_secs,
+        bytes,
+    }
 }
