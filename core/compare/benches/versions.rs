@@ -107,7 +107,11 @@ fn main() -> std::io::Result<()> {
     // The same run on a store in clear and on an encrypted one (as the product keeps them).
     let mut runs = Vec::new();
     for encrypted in [false, true] {
-        let root = dir.join(if encrypted { "store-encrypted" } else { "store" });
+        let root = dir.join(if encrypted {
+            "store-encrypted"
+        } else {
+            "store"
+        });
         let _ = std::fs::remove_dir_all(&root);
         let store = if encrypted {
             Store::open_encrypted(&root, "bench password").expect("store")
