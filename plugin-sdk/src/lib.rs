@@ -353,7 +353,7 @@ macro_rules! export_plugin {
         #[cfg(target_arch = "wasm32")]
         const _: () = {
             type BexioBiPlugin = $crate::wasm::Adapter<$exporter>;
-    $crate::__export_wasm!(BexioBiPlugin with_types_in $crate::wasm::bindings);
+    $crate::wasm::bindings::__export_wasm!(BexioBiPlugin with_types_in $crate::wasm::bindings);
         };
 
         /// The native plugin ABI version (checked by the host before anything else).

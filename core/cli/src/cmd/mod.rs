@@ -6,6 +6,7 @@ mod backup;
 mod demo;
 mod diff;
 mod init;
+mod plugins;
 mod sandbox;
 mod store;
 mod sync;
@@ -93,6 +94,9 @@ enum Command {
     /// Backups of the store: create, list, verify, restore, prune (also after every sync).
     #[command(subcommand)]
     Backup(backup::Command),
+    /// Exporters: list them, check a manifest, run one on a table.
+    #[command(subcommand)]
+    Plugins(plugins::Command),
     /// The encrypted store: status, change the master password, keep it in the OS keyring.
     #[command(subcommand)]
     Store(store::Command),
@@ -117,6 +121,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Diff(args) => diff::run(args),
         Command::Audit(cmd) => audit::run(cmd),
         Command::Backup(cmd) => rt.block_on(backup::run(cmd)),
+        Command::Plugins(cmd) => rt.block_on(plugins::run(cmd)),
         Command::Store(cmd) => store::run(cmd),
         Command::Sandbox(cmd) => rt.block_on(sandbox::run(cmd)),
     }

@@ -1,0 +1,75 @@
+//! A plugin that misbehaves in the way its feature names. It reports what it managed to do as
+//! a note of its summary, so that a test can tell a refusal from a success.
+
+use bexio_bi_plugin_sdk::{Context, Error, Exporter, PluginInfo, RecordBatch, Summary};
+
+pub struct Hostile {
+    out: std::path::PathBuf,
+    notes: Vec<String>,
+}
+
+impl Exporter for Hostile {
+    fn info() -> PluginInfo {
+        PluginInfo::new("hostile", "0.1.0", "misbehaves")
+    }
+
+    fn open(ctx: Context) -> Result<Self, Error> {
+        Ok(Hostile {
+            out: ctx.out_dir.clone(),
+            notes: Vec::new(),
+        })
+    }
+
+    fn write(&mut self, _table: &str, _batch: RecordBatch) -> Result<(), Error> {
+        #[cfg(feature = "spin")]
+        {
+            let mut n: u64 = 0;
+            loop {
+                n = std::hint::black_box(n.wrapping_add(1));
+            }
+        }
+        #[cfg(feature = "memory")]
+        {
+            let mut hoard: Vec<Vec<u8>> = Vec::new();
+            loop {
+                hoard.push(vec![1u8; 16 << 20]);
+                std::hint::black_box(&hoard);
+            }
+        }
+        #[cfg(feature = "passwd")]
+        {
+            let secret = std::fs::read_to_string("/etc/passwd")?;
+            std::fs::write(self.out.join("passwd.txt"), &secret)?;
+            self.notes.push("read /etc/passwd".into());
+        }
+        #[cfg(feature = "escape")]
+        {
+            std::fs::write(self.out.join("../escaped.txt"), b"out of the box")?;
+            std::fs::write("/tmp/escaped.txt", b"out of the box")?;
+            self.notes.push("wrote outside".into());
+        }
+        #[cfg(feature = "socket")]
+        {
+            let s = std::net::TcpStream::connect("127.0.0.1:5432")?;
+            drop(s);
+            self.notes.push("connected".into());
+        }
+        #[cfg(feature = "trap")]
+        {
+            panic!("hostile plugin trapped in write on purpose");
+        }
+        #[allow(unreachable_code)]
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Summary, Error> {
+        let _ = &self.out;
+        let mut s = Summary::default();
+        for n in self.notes {
+            s = s.note(n);
+        }
+        Ok(s)
+    }
+}
+
+bexio_bi_plugin_sdk::export_plugin!(Hostile);
