@@ -55,10 +55,7 @@ impl<T: Exporter + Send> Linked for Builtin<T> {
     }
 
     fn open(&self, r: &OpenRequest) -> Result<Box<dyn Session>, ExportError> {
-        std::fs::create_dir_all(&r.out_dir).map_err(|source| ExportError::Io {
-            path: r.out_dir.clone(),
-            source,
-        })?;
+        r.create_out_dir()?;
         let ctx = Context::new(
             r.config.clone(),
             r.tables.clone(),

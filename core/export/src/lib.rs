@@ -141,6 +141,16 @@ pub struct OpenRequest {
     pub limits: Limits,
 }
 
+impl OpenRequest {
+    /// Creates the output directory (every linkage does this before opening a session).
+    pub fn create_out_dir(&self) -> Result<(), ExportError> {
+        std::fs::create_dir_all(&self.out_dir).map_err(|source| ExportError::Io {
+            path: self.out_dir.clone(),
+            source,
+        })
+    }
+}
+
 /// A batch on its way to the exporters: the Arrow data, and its IPC encoding, made once on
 /// first need and shared by every WebAssembly exporter.
 pub struct Batch {

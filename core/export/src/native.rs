@@ -130,10 +130,7 @@ impl Linked for Native {
     }
 
     fn open(&self, r: &OpenRequest) -> Result<Box<dyn Session>, ExportError> {
-        std::fs::create_dir_all(&r.out_dir).map_err(|source| ExportError::Io {
-            path: r.out_dir.clone(),
-            source,
-        })?;
+        r.create_out_dir()?;
         let config = r.config.to_string();
         let out_dir = r.out_dir.to_string_lossy().into_owned();
         let schemas = r

@@ -438,10 +438,7 @@ impl Linked for Wasm {
     }
 
     fn open(&self, r: &OpenRequest) -> Result<Box<dyn Session>, ExportError> {
-        std::fs::create_dir_all(&r.out_dir).map_err(|source| ExportError::Io {
-            path: r.out_dir.clone(),
-            source,
-        })?;
+        r.create_out_dir()?;
         let (mut store, stderr) = self.store(Some(&r.out_dir), Arc::clone(&r.host), r.limits)?;
         let plugin = self
             .pre

@@ -11,7 +11,7 @@ pub enum Command {
     /// Where the store is, how it is encrypted, and where its password would come from.
     Status(StatusArgs),
     /// Changes the master password. Only the key file changes (the data key it wraps stays),
-    /// so this takes a second however much data there is.
+    /// so no data is re-encrypted, however much there is.
     #[command(
         after_help = "The current password comes from BEXIO_BI_PASSWORD, the OS keyring or a prompt; the new one from BEXIO_BI_NEW_PASSWORD or a prompt (asked twice).\n\nExamples:\n  bexio-bi store rekey\n  BEXIO_BI_PASSWORD=old BEXIO_BI_NEW_PASSWORD=new bexio-bi store rekey\n\nThe next backup carries the new key file; backups made before keep opening with the old password until then."
     )]
