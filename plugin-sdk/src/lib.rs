@@ -117,6 +117,12 @@ impl Context {
         self.host.log(level, message);
     }
 
+    /// A secret the operator granted this plugin (`secrets = [...]` in its manifest, granted in
+    /// plugins.toml), e.g. a database password; `None` when not granted. Never log it.
+    pub fn secret(&self, name: &str) -> Option<String> {
+        self.host.secret(name)
+    }
+
     /// The host's side of an export, to keep after `open` (for logging and progress).
     pub fn host(&self) -> Arc<dyn Host> {
         Arc::clone(&self.host)
@@ -142,6 +148,10 @@ pub trait Host: Send + Sync {
     fn log(&self, level: Level, message: &str);
     /// Rows of `table` written so far.
     fn progress(&self, table: &str, rows: u64);
+    /// A secret granted to the plugin, by name; `None` when not granted.
+    fn secret(&self, _name: &str) -> Option<String> {
+        None
+    }
 }
 
 /// Log levels.
@@ -347,6 +357,10 @@ impl Summary {
 
 /// Turns an [`Exporter`] into a plugin: a WebAssembly component on `wasm32`, the native C ABI
 /// elsewhere. Use it once per crate (`crate-type = ["cdylib"]`).
+///
+/// A crate linked into bexio-bi as a built-in plugin is compiled with its feature `builtin`,
+/// which leaves the native entry points out (two plugins linked into one binary would export
+/// the same symbols). A plugin that is never built in does not need to declare that feature.
 #[macro_export]
 macro_rules! export_plugin {
     ($exporter:ty) => {
@@ -356,19 +370,23 @@ macro_rules! export_plugin {
     $crate::wasm::bindings::__export_wasm!(BexioBiPlugin with_types_in $crate::wasm::bindings);
         };
 
-        /// The native plugin ABI version (checked by the host before anything else).
-        #[cfg(not(target_arch = "wasm32"))]
-        #[unsafe(no_mangle)]
-        pub extern "C" fn bexio_bi_plugin_abi_version() -> u32 {
-            $crate::native::ABI_VERSION
-        }
+        #[allow(unexpected_cfgs)]
+        #[doc(hidden)]
+        pub mod __bexio_bi_native_plugin {
+            /// The native plugin ABI version (checked by the host before anything else).
+            #[cfg(all(not(target_arch = "wasm32"), not(feature = "builtin")))]
+            #[unsafe(no_mangle)]
+            pub extern "C" fn bexio_bi_plugin_abi_version() -> u32 {
+                $crate::native::ABI_VERSION
+            }
 
-        /// The native plugin's function table.
-        #[cfg(not(target_arch = "wasm32"))]
-        #[unsafe(no_mangle)]
-        pub extern "C" fn bexio_bi_plugin_vtable() -> *const $crate::native::VTable {
-            static VTABLE: $crate::native::VTable = $crate::native::vtable::<$exporter>();
-            &VTABLE
+            /// The native plugin's function table.
+            #[cfg(all(not(target_arch = "wasm32"), not(feature = "builtin")))]
+            #[unsafe(no_mangle)]
+            pub extern "C" fn bexio_bi_plugin_vtable() -> *const $crate::native::VTable {
+                static VTABLE: $crate::native::VTable = $crate::native::vtable::<$exporter>();
+                &VTABLE
+            }
         }
     };
 }

@@ -129,6 +129,10 @@ pub struct HostFns {
     pub log: extern "C" fn(user: *mut c_void, level: u32, message: Str),
     /// Rows of a table written so far.
     pub progress: extern "C" fn(user: *mut c_void, table: Str, rows: u64),
+    /// A granted secret: copies up to `cap` bytes of its UTF-8 value into `out` and returns
+    /// its full length (call again with a larger buffer when it is more than `cap`), or -1
+    /// when the secret is not granted.
+    pub secret: extern "C" fn(user: *mut c_void, name: Str, out: *mut u8, cap: usize) -> isize,
 }
 
 /// A table to come: its name and schema (borrowed for the call).
@@ -250,6 +254,18 @@ impl Host for NativeHost {
     }
     fn progress(&self, table: &str, rows: u64) {
         (self.0.progress)(self.0.user, Str::new(table), rows);
+    }
+    fn secret(&self, name: &str) -> Option<String> {
+        let mut buf = vec![0u8; 256];
+        loop {
+            let n = (self.0.secret)(self.0.user, Str::new(name), buf.as_mut_ptr(), buf.len());
+            let n = usize::try_from(n).ok()?;
+            if n <= buf.len() {
+                buf.truncate(n);
+                return String::from_utf8(buf).ok();
+            }
+            buf.resize(n, 0);
+        }
     }
 }
 
@@ -386,6 +402,7 @@ pub fn host_fns(host: Arc<dyn Host>) -> (HostFns, Box<Arc<dyn Host>>) {
         user: (&mut *boxed as *mut Arc<dyn Host>).cast(),
         log: host_log,
         progress: host_progress,
+        secret: host_secret,
     };
     (fns, boxed)
 }
@@ -409,4 +426,24 @@ extern "C" fn host_progress(user: *mut c_void, table: Str, rows: u64) {
             host.progress(t, rows);
         }
     }));
+}
+
+extern "C" fn host_secret(user: *mut c_void, name: Str, out: *mut u8, cap: usize) -> isize {
+    catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: as in `host_log`.
+        let host = unsafe { &*(user as *const Arc<dyn Host>) };
+        let Ok(name) = (unsafe { name.as_str() }) else {
+            return -1;
+        };
+        let Some(value) = host.secret(name) else {
+            return -1;
+        };
+        let bytes = value.as_bytes();
+        if bytes.len() <= cap && !out.is_null() {
+            // SAFETY: the plugin passes a buffer of `cap` writable bytes.
+            unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), out, bytes.len()) };
+        }
+        isize::try_from(bytes.len()).unwrap_or(-1)
+    }))
+    .unwrap_or(-1)
 }

@@ -60,6 +60,9 @@ impl Host for WasmHost {
     fn progress(&self, table: &str, rows: u64) {
         host::progress(table, rows);
     }
+    fn secret(&self, name: &str) -> Option<String> {
+        host::secret(name)
+    }
 }
 
 impl<T: Exporter> Guest for Adapter<T> {

@@ -503,6 +503,10 @@ pub struct Secrets {
     /// Credentials.
     #[serde(default)]
     pub tokens: BTreeMap<String, Credential>,
+    /// Secrets for plugins, by name (`bexio-bi plugins secret NAME`); a plugin reads only those
+    /// granted to it in plugins.toml.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub plugins: BTreeMap<String, String>,
 }
 
 /// How one company signs in.

@@ -10,7 +10,10 @@ use crate::{Batch, ExportError, Linked, OpenRequest, Session};
 
 /// Every built-in plugin.
 pub fn all() -> Vec<Arc<dyn Linked>> {
-    vec![Arc::new(Builtin::<bexio_bi_plugin_csv::Csv>::new())]
+    vec![
+        Arc::new(Builtin::<bexio_bi_plugin_parquet::Parquet>::new()),
+        Arc::new(Builtin::<bexio_bi_plugin_csv::Csv>::new()),
+    ]
 }
 
 /// The built-in plugin called `name`.

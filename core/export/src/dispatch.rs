@@ -30,6 +30,8 @@ pub struct Outcome {
 
 struct Worker {
     name: String,
+    /// The tables it takes (`None`: all).
+    tables: Option<Vec<String>>,
     tx: Option<SyncSender<Arc<Batch>>>,
     thread: std::thread::JoinHandle<(Result<Summary, ExportError>, f64)>,
 }
@@ -57,9 +59,24 @@ pub struct Dispatch {
 impl Dispatch {
     /// Starts one thread per session.
     pub fn start(sessions: Vec<(String, Box<dyn Session>)>) -> Dispatch {
+        Dispatch::spawn(sessions.into_iter().map(|(n, s)| (n, s, None)).collect())
+    }
+
+    /// Starts one thread per session, each taking only the batches of its tables.
+    pub fn with_tables(sessions: Vec<(String, Box<dyn Session>, Vec<String>)>) -> Dispatch {
+        Dispatch::spawn(
+            sessions
+                .into_iter()
+                .map(|(n, s, t)| (n, s, Some(t)))
+                .collect(),
+        )
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn spawn(sessions: Vec<(String, Box<dyn Session>, Option<Vec<String>>)>) -> Dispatch {
         let workers = sessions
             .into_iter()
-            .map(|(name, session)| {
+            .map(|(name, session, tables)| {
                 let (tx, rx) = sync_channel(IN_FLIGHT);
                 let thread = std::thread::Builder::new()
                     .name(format!("export-{name}"))
@@ -67,6 +84,7 @@ impl Dispatch {
                     .expect("a thread per exporter");
                 Worker {
                     name,
+                    tables,
                     tx: Some(tx),
                     thread,
                 }
@@ -80,6 +98,12 @@ impl Dispatch {
     pub fn send(&mut self, batch: Batch) -> usize {
         let batch = Arc::new(batch);
         for w in &mut self.workers {
+            if w.tables
+                .as_ref()
+                .is_some_and(|t| !t.iter().any(|t| **t == *batch.table))
+            {
+                continue;
+            }
             if let Some(tx) = &w.tx
                 && tx.send(Arc::clone(&batch)).is_err()
             {

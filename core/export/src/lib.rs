@@ -22,6 +22,8 @@ pub mod builtin;
 pub mod dispatch;
 pub mod manifest;
 pub mod native;
+pub mod registry;
+pub mod schema;
 pub mod wasm;
 
 /// What can go wrong around a plugin. Each message names the plugin (or file) and, where there
@@ -63,6 +65,17 @@ pub enum ExportError {
         plugin: String,
         /// The limit.
         limit_mb: u64,
+    },
+    /// The configuration does not match the plugin's schema.
+    #[error(
+        "{plugin}: the configuration is wrong:\n  {}\n(`bexio-bi plugins info {plugin}` lists its settings)",
+        problems.join("\n  ")
+    )]
+    Config {
+        /// Which.
+        plugin: String,
+        /// Each mistake, with where it is.
+        problems: Vec<String>,
     },
     /// A manifest is wrong.
     #[error("{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
@@ -203,11 +216,32 @@ pub trait Linked: Send + Sync {
     fn open(&self, request: &OpenRequest) -> Result<Box<dyn Session>, ExportError>;
 }
 
-/// A host that sends plugin logs to `tracing` and drops progress.
-#[derive(Debug, Clone)]
+/// A host that sends plugin logs to `tracing`, drops progress and answers the secrets granted.
+#[derive(Clone, Default)]
 pub struct TracingHost {
     /// The plugin's name, for the log lines.
     pub plugin: String,
+    /// The secrets granted to it, by name.
+    pub secrets: std::collections::BTreeMap<String, String>,
+}
+
+impl TracingHost {
+    /// A host for `plugin` with no secrets.
+    pub fn new(plugin: &str) -> TracingHost {
+        TracingHost {
+            plugin: plugin.to_owned(),
+            secrets: Default::default(),
+        }
+    }
+}
+
+impl std::fmt::Debug for TracingHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TracingHost")
+            .field("plugin", &self.plugin)
+            .field("secrets", &self.secrets.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl Host for TracingHost {
@@ -222,6 +256,9 @@ impl Host for TracingHost {
         }
     }
     fn progress(&self, _table: &str, _rows: u64) {}
+    fn secret(&self, name: &str) -> Option<String> {
+        self.secrets.get(name).cloned()
+    }
 }
 
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {

@@ -92,6 +92,10 @@ impl bindings::bexio_bi::exporter::host::Host for State {
     fn progress(&mut self, table: String, rows: u64) {
         self.host.progress(&table, rows);
     }
+
+    fn secret(&mut self, name: String) -> Option<String> {
+        self.host.secret(&name)
+    }
 }
 
 /// Caps memory (and tables, instances) and remembers whether the cap was hit.
@@ -296,9 +300,7 @@ impl Wasm {
     }
 
     fn call_info(&self) -> Result<PluginInfo, ExportError> {
-        let host = Arc::new(crate::TracingHost {
-            plugin: self.path.display().to_string(),
-        });
+        let host = Arc::new(crate::TracingHost::new(&self.path.display().to_string()));
         let limits = Limits {
             memory_bytes: 256 << 20,
             call_timeout: Duration::from_secs(10),

@@ -95,9 +95,7 @@ fn request(out: &Path, config: serde_json::Value, limits: Limits) -> OpenRequest
         config,
         tables: vec![("fact_invoice".into(), invoices(0, 1).schema())],
         out_dir: out.to_owned(),
-        host: Arc::new(TracingHost {
-            plugin: "test".into(),
-        }),
+        host: Arc::new(TracingHost::new("test")),
         limits,
     }
 }
@@ -260,5 +258,115 @@ fn hostile_components_are_stopped_and_the_others_finish() {
                 .exists()
         );
         eprintln!("{feature}: {e}");
+    }
+}
+
+#[test]
+fn wrong_interface_bad_checksum_and_malformed_manifests_are_refused() {
+    use bexio_bi_export::manifest::Manifest;
+    use bexio_bi_export::registry::{Entry, Origin};
+
+    // A component built against bexio-bi:exporter@2.0.0, which this host does not implement.
+    let future = build(
+        &repo().join("tests/plugins/future/Cargo.toml"),
+        Some("wasm32-wasip2"),
+        &[],
+        "future.wasm",
+    );
+    let e = match Wasm::load(&future, None) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("a component of interface 2 was loaded"),
+    };
+    assert!(
+        e.contains("future.wasm")
+            && e.contains("bexio-bi:exporter@1.0.0")
+            && e.contains("rebuild it against bexio-bi-plugin-sdk 1.x"),
+        "{e}"
+    );
+    eprintln!("wrong interface (wasm): {e}");
+
+    // A native library of C ABI version 2.
+    let built = build(
+        &repo().join("tests/plugins/hostile/Cargo.toml"),
+        None,
+        &["abi2"],
+        &format!(
+            "{}hostile{}",
+            std::env::consts::DLL_PREFIX,
+            std::env::consts::DLL_SUFFIX
+        ),
+    );
+    let lib = temp("abi2").join(format!("abi2{}", std::env::consts::DLL_SUFFIX));
+    std::fs::copy(&built, &lib).expect("copy");
+    let e = match Native::load(&lib) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("a library of ABI 2 was loaded"),
+    };
+    assert!(e.contains("ABI") && e.contains('2'), "{e}");
+    eprintln!("wrong interface (native): {e}");
+
+    // A good component whose file no longer matches the sha256 its manifest pins.
+    let csv_wasm = build(
+        &repo().join("plugins/csv/Cargo.toml"),
+        Some("wasm32-wasip2"),
+        &[],
+        "bexio_bi_plugin_csv.wasm",
+    );
+    let dir = temp("checksum");
+    let mut bytes = std::fs::read(&csv_wasm).expect("read");
+    std::fs::write(dir.join("csv.wasm"), &bytes).expect("write");
+    let sha = {
+        use sha2::Digest;
+        sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let text = format!(
+        "manifest_version = 1\n\n[plugin]\nname = \"csv\"\nversion = \"1.0.0\"\nkind = \"wasm\"\ninterface = 1\n\n[artifact]\npath = \"csv.wasm\"\nsha256 = \"{sha}\"\n"
+    );
+    std::fs::write(dir.join("csv.toml"), &text).expect("manifest");
+    let entry = |m| Entry {
+        manifest: m,
+        origin: Origin::Dir(dir.clone()),
+        shadows: Vec::new(),
+    };
+    let good = Manifest::load(&dir.join("csv.toml")).expect("manifest reads");
+    entry(good.clone())
+        .load(None)
+        .expect("the intact component loads");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(dir.join("csv.wasm"), &bytes).expect("tamper");
+    let e = match entry(good).load(None) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("a tampered component was loaded"),
+    };
+    assert!(
+        e.contains("csv refused")
+            && e.contains("does not match the sha256")
+            && e.contains("reinstall"),
+        "{e}"
+    );
+    eprintln!("bad checksum: {e}");
+
+    // Malformed manifests: each names the file and the line.
+    for (broken, needle) in [
+        (
+            text.replace("kind = \"wasm\"", "kind = \"wasm"),
+            "csv.toml:6",
+        ),
+        (
+            text.replace("interface = 1", "interface = 2"),
+            "interface 2",
+        ),
+        (text.replace("[artifact]\n", ""), "unknown field"),
+    ] {
+        std::fs::write(dir.join("broken.toml"), &broken).expect("write");
+        let e = Manifest::load(&dir.join("broken.toml"))
+            .expect_err(needle)
+            .to_string();
+        assert!(e.contains("broken.toml") && e.contains(needle), "{e}");
+        eprintln!("malformed manifest: {e}");
     }
 }

@@ -5,6 +5,7 @@ mod auth;
 mod backup;
 mod demo;
 mod diff;
+mod export;
 mod init;
 mod plugins;
 mod sandbox;
@@ -50,6 +51,8 @@ Examples:
   bexio-bi versions                          Every sync is a version: tag one, roll back to one
   bexio-bi diff --tenant meier-it            What changed since the sync before (--json, --html FILE)
   bexio-bi backup restore 2026-11-01         Bring back the data as backed up on a day (checked first)
+  bexio-bi export --to parquet,csv           Every company's tables as Parquet and CSV, one pass
+  bexio-bi plugins list                      The exporters: built in, installed, enabled
   bexio-bi audit verify                      Prove that no entry of the audit trail was changed
   bexio-bi store rekey                       Change the master password that encrypts everything
   bexio-bi sandbox serve                     Serve a fake bexio on a free port; prints URL and tokens as JSON
@@ -94,7 +97,9 @@ enum Command {
     /// Backups of the store: create, list, verify, restore, prune (also after every sync).
     #[command(subcommand)]
     Backup(backup::Command),
-    /// Exporters: list them, check a manifest, run one on a table.
+    /// Export the stored tables through plugins (Parquet, CSV, …), several at once in one pass.
+    Export(export::Args),
+    /// Exporters: list, inspect, enable with grants, install, check a manifest, run one.
     #[command(subcommand)]
     Plugins(plugins::Command),
     /// The encrypted store: status, change the master password, keep it in the OS keyring.
@@ -121,6 +126,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Diff(args) => diff::run(args),
         Command::Audit(cmd) => audit::run(cmd),
         Command::Backup(cmd) => rt.block_on(backup::run(cmd)),
+        Command::Export(args) => rt.block_on(export::run(args)),
         Command::Plugins(cmd) => rt.block_on(plugins::run(cmd)),
         Command::Store(cmd) => store::run(cmd),
         Command::Sandbox(cmd) => rt.block_on(sandbox::run(cmd)),

@@ -3,6 +3,7 @@
 mod auth;
 mod backup;
 mod encryption;
+mod plugins;
 mod resume;
 mod versions;
 

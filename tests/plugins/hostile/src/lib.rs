@@ -72,4 +72,13 @@ impl Exporter for Hostile {
     }
 }
 
+#[cfg(not(feature = "abi2"))]
 bexio_bi_plugin_sdk::export_plugin!(Hostile);
+
+/// With `abi2`: a native library of a future C ABI (version 2), to be refused before anything
+/// else of it is called.
+#[cfg(feature = "abi2")]
+#[unsafe(no_mangle)]
+pub extern "C" fn bexio_bi_plugin_abi_version() -> u32 {
+    2
+}

@@ -1,0 +1,266 @@
+//! `bexio-bi export`: the stored tables of each company, streamed batch by batch to several
+//! exporters at once.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use bexio_bi_export::dispatch::{Dispatch, Outcome};
+use bexio_bi_export::registry::{Granted, PluginsConfig, check_grant};
+use bexio_bi_export::{Batch, Linked, OpenRequest, TracingHost};
+use clap::Args as ClapArgs;
+
+use super::UsageError;
+use super::plugins::{load, plugins_toml, registry};
+use super::tables::{pick, tenants};
+
+/// Options of `bexio-bi export`.
+#[derive(Debug, ClapArgs)]
+#[command(after_help = "Examples:
+  bexio-bi export --to parquet                   every company's latest data as Parquet
+  bexio-bi export --to parquet,csv --out /srv/bi  two formats in one pass over the data
+  bexio-bi export --tables invoices,contacts --version before-closing
+  bexio-bi export                                the plugins enabled with `bexio-bi plugins enable`
+
+Files go to <out>/<company>/<plugin>/ (or where plugins.toml grants the plugin to write).
+Exit codes: 0 every exporter finished, 1 one failed (the others finished), 2 wrong command line.")]
+pub struct Args {
+    /// Plugins to export to, comma-separated (default: those enabled in plugins.toml).
+    #[arg(long, value_delimiter = ',', value_name = "PLUGIN[,PLUGIN…]")]
+    pub to: Vec<String>,
+    /// Where the files go.
+    #[arg(long, default_value = "exports")]
+    pub out: PathBuf,
+    /// The version to export (an id, a tag, `latest`, `latest~1`; default: the latest).
+    #[arg(long)]
+    pub version: Option<String>,
+    /// Tables to export, comma-separated (`invoices` is short for `fact_invoice`; default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub tables: Vec<String>,
+    /// The company (default: every company stored).
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A plugin ready to run.
+struct Prepared {
+    name: String,
+    linked: Arc<dyn Linked>,
+    accept: bexio_bi_export::manifest::Tables,
+    granted: Granted,
+}
+
+/// Runs the export.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    tokio::task::spawn_blocking(move || export(args)).await?
+}
+
+fn export(args: Args) -> anyhow::Result<()> {
+    let registry = registry()?;
+    let grants = PluginsConfig::load(&plugins_toml()?)?;
+    let names = if args.to.is_empty() {
+        grants.enabled()
+    } else {
+        args.to.clone()
+    };
+    if names.is_empty() {
+        return Err(UsageError(
+            "no plugin to export to: pass --to parquet (see `bexio-bi plugins list`) or enable one with `bexio-bi plugins enable parquet`".into(),
+        )
+        .into());
+    }
+    // Everything is checked before anything runs: a refused plugin stops the export here.
+    let mut prepared = Vec::new();
+    for name in &names {
+        let entry = registry.get(name).map_err(|e| UsageError(e.to_string()))?;
+        let grant = grants.grant(name);
+        let linked = load(entry, &grant.network)?;
+        let granted =
+            check_grant(&entry.manifest, linked.info(), &grant, None).map_err(|e| match e {
+                e @ bexio_bi_export::ExportError::Config { .. } => {
+                    anyhow::Error::from(UsageError(format!("{e} (in plugins.toml)")))
+                }
+                e => e.into(),
+            })?;
+        prepared.push(Prepared {
+            name: name.clone(),
+            accept: entry.manifest.tables.clone(),
+            linked,
+            granted,
+        });
+    }
+    let store = super::tables::store()?;
+    let secrets = if prepared.iter().any(|p| !p.granted.secrets.is_empty()) {
+        let home = crate::home::data_dir()?;
+        let keys = store.keyring().context("the store is not encrypted")?;
+        crate::config::Secrets::load(&home, keys)?.plugins
+    } else {
+        Default::default()
+    };
+    let mut report = Vec::new();
+    let mut failed = 0;
+    for tenant in tenants(&store, args.tenant.as_ref())? {
+        let Some(snap) = pick(&store, &tenant, args.version.as_deref())? else {
+            continue;
+        };
+        let stored: Vec<String> = snap
+            .manifest()
+            .tables
+            .iter()
+            .map(|t| t.name.clone())
+            .collect();
+        let tables: Vec<String> = if args.tables.is_empty() {
+            stored.clone()
+        } else {
+            args.tables
+                .iter()
+                .map(|t| {
+                    super::plugins::table_name(t, &stored).ok_or_else(|| {
+                        UsageError(format!("no table {t:?} (stored: {})", stored.join(", ")))
+                    })
+                })
+                .collect::<Result<_, _>>()?
+        };
+        let schemas: Vec<(String, arrow_schema::SchemaRef)> = tables
+            .iter()
+            .map(|t| Ok((t.clone(), schema_of(&snap, t)?)))
+            .collect::<anyhow::Result<_>>()?;
+        let mut sessions = Vec::new();
+        let mut outcomes: Vec<(String, PathBuf, Outcome)> = Vec::new();
+        let mut dirs = Vec::new();
+        for p in &prepared {
+            let mine: Vec<(String, arrow_schema::SchemaRef)> = schemas
+                .iter()
+                .filter(|(t, _)| {
+                    p.accept.accepts(t)
+                        && (p.linked.info().tables.is_empty() || p.linked.info().tables.contains(t))
+                })
+                .cloned()
+                .collect();
+            let out_dir = match &p.granted.out {
+                Some(o) => PathBuf::from(o.display().to_string().replace("{tenant}", &tenant)),
+                None => args.out.join(&tenant).join(&p.name),
+            };
+            let host = TracingHost {
+                plugin: p.name.clone(),
+                secrets: p
+                    .granted
+                    .secrets
+                    .iter()
+                    .filter_map(|s| secrets.get(s).map(|v| (s.clone(), v.clone())))
+                    .collect(),
+            };
+            let request = OpenRequest {
+                config: p.granted.config.clone(),
+                tables: mine.clone(),
+                out_dir: out_dir.clone(),
+                host: Arc::new(host),
+                limits: p.granted.limits,
+            };
+            match p.linked.open(&request) {
+                Ok(s) => {
+                    sessions.push((
+                        p.name.clone(),
+                        s,
+                        mine.into_iter().map(|(t, _)| t).collect::<Vec<_>>(),
+                    ));
+                    dirs.push(out_dir);
+                }
+                Err(e) => outcomes.push((
+                    p.name.clone(),
+                    out_dir,
+                    Outcome {
+                        name: p.name.clone(),
+                        result: Err(e),
+                        seconds: 0.0,
+                    },
+                )),
+            }
+        }
+        let started = std::time::Instant::now();
+        let mut dispatch = Dispatch::with_tables(sessions);
+        let bars = crate::progress::Bars::for_terminal(args.json);
+        let total: u64 = snap
+            .manifest()
+            .tables
+            .iter()
+            .filter(|t| tables.contains(&t.name))
+            .map(|t| t.rows)
+            .sum();
+        bars.start(&tenant, "export", Some(total));
+        'tables: for t in &tables {
+            for b in snap.read(t)? {
+                let b = b?;
+                bars.advance(&tenant, "export", b.num_rows() as u64);
+                if dispatch.send(Batch::new(t, b)) == 0 {
+                    break 'tables;
+                }
+            }
+        }
+        bars.finish(&tenant, "export");
+        for (o, dir) in dispatch.finish().into_iter().zip(dirs) {
+            outcomes.push((o.name.clone(), dir, o));
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        for (name, dir, o) in outcomes {
+            match &o.result {
+                Ok(s) => {
+                    if !args.json {
+                        println!(
+                            "{tenant} → {name}: {} rows, {} files into {} ({:.2} s)",
+                            s.total_rows(),
+                            s.files.len(),
+                            dir.display(),
+                            o.seconds
+                        );
+                        for n in &s.notes {
+                            println!("    {n}");
+                        }
+                    }
+                }
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("error: {tenant} → {name}: {e}");
+                }
+            }
+            report.push(serde_json::json!({
+                "tenant": tenant, "version": snap.manifest().id, "plugin": name,
+                "out": dir, "seconds": o.seconds,
+                "summary": o.result.as_ref().ok(),
+                "error": o.result.as_ref().err().map(|e| e.to_string()),
+            }));
+        }
+        tracing::info!(tenant, seconds, "exported");
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "exports": report }))?
+        );
+    }
+    if failed > 0 {
+        anyhow::bail!(
+            "{failed} of {} exports failed (the others finished; see above)",
+            report.len()
+        );
+    }
+    Ok(())
+}
+
+/// A stored table's schema: the star schema's, or (for a table the catalog does not know) its
+/// first batch's.
+fn schema_of(
+    snap: &bexio_bi_store::Snapshot,
+    table: &str,
+) -> anyhow::Result<arrow_schema::SchemaRef> {
+    if let Some(t) = bexio_bi_model::catalog::table(table) {
+        return Ok(t.schema());
+    }
+    match snap.read(table)?.next() {
+        Some(b) => Ok(b.with_context(|| format!("reading {table}"))?.schema()),
+        None => Ok(Arc::new(arrow_schema::Schema::empty())),
+    }
+}

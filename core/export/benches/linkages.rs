@@ -1,0 +1,215 @@
+//! The same trivial exporter (benches/count: reads every value, writes one line) linked three
+//! ways, on the same 1,000,000 invoice rows, side by side in one run: built in, native library
+//! (Arrow C Data Interface) and WebAssembly component (Arrow IPC encoding included, done once
+//! per batch as in a real export). Then the load time of a component, first (compiled) and
+//! cached.
+//!
+//! `cargo bench -p bexio-bi-export --bench linkages` (release builds of the plugin too).
+
+#![allow(missing_docs)]
+
+#[path = "count/src/lib.rs"]
+#[allow(unsafe_code)]
+mod count;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arrow_array::{Date32Array, Decimal128Array, Int64Array, RecordBatch, StringArray};
+use bexio_bi_export::builtin::Builtin;
+use bexio_bi_export::native::Native;
+use bexio_bi_export::wasm::Wasm;
+use bexio_bi_export::{Batch, Limits, Linked, OpenRequest, TracingHost};
+
+const ROWS: usize = 1_000_000;
+const BATCH: usize = 8192;
+const RUNS: usize = 5;
+
+fn batches() -> Vec<RecordBatch> {
+    (0..ROWS)
+        .step_by(BATCH)
+        .map(|from| {
+            let n = BATCH.min(ROWS - from);
+            let ids = from as i64..(from + n) as i64;
+            RecordBatch::try_from_iter([
+                (
+                    "invoice_key",
+                    Arc::new(StringArray::from_iter_values(
+                        ids.clone().map(|i| format!("acme:{i}")),
+                    )) as _,
+                ),
+                (
+                    "contact_id",
+                    Arc::new(Int64Array::from_iter_values(ids.clone().map(|i| i % 997))) as _,
+                ),
+                (
+                    "title",
+                    Arc::new(StringArray::from_iter_values(
+                        ids.clone().map(|i| format!("Rechnung {i} Müller AG")),
+                    )) as _,
+                ),
+                (
+                    "invoice_date",
+                    Arc::new(Date32Array::from_iter_values(
+                        ids.clone().map(|i| 19_000 + (i % 1500) as i32),
+                    )) as _,
+                ),
+                (
+                    "total",
+                    Arc::new(
+                        Decimal128Array::from_iter_values(
+                            ids.map(|i| (i as i128 * 7919) % 1_000_000),
+                        )
+                        .with_precision_and_scale(18, 2)
+                        .expect("decimal"),
+                    ) as _,
+                ),
+            ])
+            .expect("batch")
+        })
+        .collect()
+}
+
+fn build(target: Option<&str>) -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/count/Cargo.toml");
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"))
+        .join("bench-guests");
+    let mut c = Command::new(env!("CARGO"));
+    c.args(["build", "--release", "--manifest-path"])
+        .arg(&manifest)
+        .env("CARGO_TARGET_DIR", &dir)
+        .env_remove("RUSTFLAGS");
+    if let Some(t) = target {
+        c.args(["--target", t]);
+    }
+    let out = c.output().expect("cargo");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    match target {
+        Some(t) => dir.join(t).join("release/count.wasm"),
+        None => dir.join("release").join(format!(
+            "{}count{}",
+            std::env::consts::DLL_PREFIX,
+            std::env::consts::DLL_SUFFIX
+        )),
+    }
+}
+
+fn temp(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("bexio-bi-bench-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("temp");
+    d
+}
+
+/// One export of every batch; returns the time and the note (rows, total) for the check.
+fn export(plugin: &dyn Linked, data: &[RecordBatch], out: &Path) -> (Duration, String) {
+    let schema = data[0].schema();
+    let request = OpenRequest {
+        config: serde_json::json!({}),
+        tables: vec![("fact_invoice".into(), schema)],
+        out_dir: out.to_owned(),
+        host: Arc::new(TracingHost::new("count")),
+        limits: Limits::default(),
+    };
+    let started = Instant::now();
+    let mut session = plugin.open(&request).expect("open");
+    for b in data {
+        // A fresh Batch each time: its IPC encoding (for WebAssembly) is part of the cost.
+        session
+            .write(&Batch::new("fact_invoice", b.clone()))
+            .expect("write");
+    }
+    let summary = session.finish().expect("finish");
+    (started.elapsed(), summary.notes.join(""))
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    eprintln!("building the count plugin (release) natively and for wasm32-wasip2…");
+    let so = build(None);
+    let wasm_file = build(Some("wasm32-wasip2"));
+    let data = batches();
+    let out = temp("out");
+
+    // Component load: first (compiled, then cached on disk) and cached.
+    let cache = temp("cache");
+    let t = Instant::now();
+    let wasm = Wasm::load(&wasm_file, Some(&cache)).expect("load");
+    let first = t.elapsed();
+    assert!(!wasm.loaded.cached);
+    let mut cached = Vec::new();
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        let w = Wasm::load(&wasm_file, Some(&cache)).expect("load");
+        cached.push(t.elapsed());
+        assert!(w.loaded.cached);
+    }
+    let cached = median(cached);
+
+    let linked: Vec<(&str, Arc<dyn Linked>)> = vec![
+        ("built in", Arc::new(Builtin::<count::Count>::new())),
+        (
+            "native (libloading, C Data Interface)",
+            Arc::new(Native::load(&so).expect("native")),
+        ),
+        ("WebAssembly (wasmtime 48, IPC)", Arc::new(wasm)),
+    ];
+    let mut results = Vec::new();
+    let mut notes = Vec::new();
+    for (name, plugin) in &linked {
+        let mut times = Vec::new();
+        for _ in 0..RUNS {
+            let (d, note) = export(plugin.as_ref(), &data, &out);
+            times.push(d);
+            notes.push(note);
+        }
+        results.push((*name, median(times)));
+    }
+    notes.dedup();
+    assert_eq!(notes.len(), 1, "the linkages disagree: {notes:?}");
+    let base = results[0].1.as_secs_f64();
+    println!(
+        "\n{ROWS} rows in {} batches of {BATCH}, median of {RUNS} runs ({})\n",
+        data.len(),
+        notes[0]
+    );
+    println!("| linkage | time | rows/s | vs built in |");
+    println!("|---|---:|---:|---:|");
+    for (name, d) in &results {
+        let s = d.as_secs_f64();
+        println!(
+            "| {name} | {:.1} ms | {:.1} M | {:.2}× |",
+            s * 1e3,
+            ROWS as f64 / s / 1e6,
+            s / base
+        );
+    }
+    println!("\n| component load | time |");
+    println!("|---|---:|");
+    println!(
+        "| first (compile with Cranelift, write the cache) | {:.1} ms |",
+        first.as_secs_f64() * 1e3
+    );
+    println!(
+        "| cached (read the compiled artifact) | {:.1} ms |",
+        cached.as_secs_f64() * 1e3
+    );
+    println!(
+        "\ncomponent: {} KiB",
+        std::fs::metadata(&wasm_file).map_or(0, |m| m.len() / 1024)
+    );
+    let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_dir_all(&cache);
+}
