@@ -41,6 +41,8 @@ doc:
 bench:
 	core/sandbox/bench/compare.sh
 	core/bexio/bench/compare.sh
+	$(CARGO) bench -p bexio-bi-compare --bench versions
+	$(CARGO) bench -p bexio-bi-export --bench linkages
 
 clean-cache:
 	rm -rf "$(CARGO_TARGET_DIR)"

@@ -371,8 +371,7 @@ macro_rules! export_plugin {
         };
 
         #[allow(unexpected_cfgs)]
-        #[doc(hidden)]
-        pub mod __bexio_bi_native_plugin {
+        const _: () = {
             /// The native plugin ABI version (checked by the host before anything else).
             #[cfg(all(not(target_arch = "wasm32"), not(feature = "builtin")))]
             #[unsafe(no_mangle)]
@@ -387,6 +386,6 @@ macro_rules! export_plugin {
                 static VTABLE: $crate::native::VTable = $crate::native::vtable::<$exporter>();
                 &VTABLE
             }
-        }
+        };
     };
 }

@@ -605,6 +605,7 @@ impl std::fmt::Debug for Secrets {
         // Tokens never reach logs or error messages.
         f.debug_struct("Secrets")
             .field("tenants", &self.tokens.keys().collect::<Vec<_>>())
+            .field("plugins", &self.plugins.keys().collect::<Vec<_>>())
             .finish()
     }
 }
@@ -872,10 +873,13 @@ mod secrets_tests {
                 ("beta".to_owned(), Credential::OAuth(oauth.clone())),
             ]
             .into(),
+            plugins: [("sftp".to_owned(), "hunter2".to_owned())].into(),
         };
         for shown in [format!("{s:?}"), format!("{:?}", s.tokens["beta"])] {
             assert!(
-                !shown.contains("eyJ") && !shown.contains("app-secret"),
+                !shown.contains("eyJ")
+                    && !shown.contains("app-secret")
+                    && !shown.contains("hunter2"),
                 "{shown}"
             );
         }

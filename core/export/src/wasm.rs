@@ -226,13 +226,31 @@ impl Wasm {
                 ),
             )
         })?;
-        let pre = bindings::PluginPre::new(pre).map_err(|e| {
-            load_error(
-                path,
-                format!(
-                    "it does not export the interface bexio-bi:exporter/exporter@1.0.0 (rebuild it against bexio-bi-plugin-sdk 1.x): {e:#}"
+        let pre = bindings::PluginPre::new(pre).map_err(|_| {
+            let exports: Vec<String> = component
+                .component_type()
+                .exports(engine())
+                .map(|(name, _)| name.to_owned())
+                .collect();
+            let theirs = exports
+                .iter()
+                .find(|n| n.starts_with("bexio-bi:exporter/"))
+                .and_then(|n| n.rsplit_once('@'))
+                .map(|(_, v)| v.to_owned());
+            let message = match theirs {
+                Some(v) => format!(
+                    "it is built for the plugin interface bexio-bi:exporter@{v}; this bexio-bi implements bexio-bi:exporter@1.0.0: install a version of the plugin built against bexio-bi-plugin-sdk 1.x (or a bexio-bi that implements {v})"
                 ),
-            )
+                None => format!(
+                    "it is not a bexio-bi exporter: it exports {}, not bexio-bi:exporter/exporter@1.0.0 (build it with bexio-bi-plugin-sdk 1.x and export_plugin!)",
+                    if exports.is_empty() {
+                        "nothing".to_owned()
+                    } else {
+                        exports.join(", ")
+                    }
+                ),
+            };
+            load_error(path, message)
         })?;
         let mut wasm = Wasm {
             path: path.to_owned(),

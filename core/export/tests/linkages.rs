@@ -279,8 +279,9 @@ fn wrong_interface_bad_checksum_and_malformed_manifests_are_refused() {
     };
     assert!(
         e.contains("future.wasm")
-            && e.contains("bexio-bi:exporter@1.0.0")
-            && e.contains("rebuild it against bexio-bi-plugin-sdk 1.x"),
+            && e.contains("built for the plugin interface bexio-bi:exporter@2.0.0")
+            && e.contains("implements bexio-bi:exporter@1.0.0")
+            && e.contains("bexio-bi-plugin-sdk 1.x"),
         "{e}"
     );
     eprintln!("wrong interface (wasm): {e}");
@@ -354,7 +355,7 @@ fn wrong_interface_bad_checksum_and_malformed_manifests_are_refused() {
     for (broken, needle) in [
         (
             text.replace("kind = \"wasm\"", "kind = \"wasm"),
-            "csv.toml:6",
+            "broken.toml:6",
         ),
         (
             text.replace("interface = 1", "interface = 2"),

@@ -91,6 +91,20 @@ struct Report {
     backup_verified: u64,
     /// Where.
     backup_target: String,
+    /// The latest version of every company exported through the built-in plugins.
+    exports: Vec<ExportReport>,
+}
+
+/// One company through one exporter.
+#[derive(Debug, Serialize)]
+struct ExportReport {
+    company_id: String,
+    plugin: String,
+    dir: String,
+    rows: u64,
+    files: usize,
+    seconds: f64,
+    error: Option<String>,
 }
 
 /// The demo store's password when `BEXIO_BI_PASSWORD` is not set (the demo's data is synthetic).
@@ -363,6 +377,49 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let backup = store.backup(&target).await?;
     let again = store.backup(&target).await?;
     let backup_verified = store.verify_backup(&target, &again.id).await?;
+    // Every company's latest version through the built-in exporters, in one pass each.
+    let export_dir = dir.join("exports");
+    let exports = tokio::task::block_in_place(|| -> anyhow::Result<Vec<ExportReport>> {
+        let names = ["parquet".to_owned(), "csv".to_owned()];
+        let plugins = super::export::prepare(&names, &Default::default())?;
+        let mut out = Vec::new();
+        for c in &companies {
+            let Some(snap) = store.latest(&c.company_id)? else {
+                continue;
+            };
+            let tables: Vec<String> = snap
+                .manifest()
+                .tables
+                .iter()
+                .map(|t| t.name.clone())
+                .collect();
+            let silent = bexio_bi_sync::Silent;
+            for d in super::export::export_version(
+                &snap,
+                &tables,
+                &plugins,
+                &export_dir,
+                &Default::default(),
+                &silent,
+            )? {
+                let (rows, files) = d
+                    .outcome
+                    .result
+                    .as_ref()
+                    .map_or((0, 0), |s| (s.total_rows(), s.files.len()));
+                out.push(ExportReport {
+                    company_id: c.company_id.clone(),
+                    plugin: d.plugin,
+                    dir: d.dir.display().to_string(),
+                    rows,
+                    files,
+                    seconds: d.outcome.seconds,
+                    error: d.outcome.result.err().map(|e| e.to_string()),
+                });
+            }
+        }
+        Ok(out)
+    })?;
     let requests = companies.iter().map(|c| c.requests + c.week_requests).sum();
     let (stats, _) = get_json(&http, &format!("{base}/_sandbox/stats"), "").await?;
     let simulated_minutes = stats["clock"]["simulated_seconds"].as_f64().unwrap_or(0.0) / 60.0;
@@ -379,6 +436,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         backup_again_copied: again.copied,
         backup_verified,
         backup_target: target.url().to_owned(),
+        exports,
     };
     sandbox.stop().await;
 
@@ -403,6 +461,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     if report.companies.iter().any(|c| !c.week_found_exactly) {
         bail!("the incremental sync did not find exactly what changed in bexio");
+    }
+    if let Some(e) = report.exports.iter().find(|e| e.error.is_some()) {
+        bail!(
+            "exporting {} through {} failed: {}",
+            e.company_id,
+            e.plugin,
+            e.error.as_deref().unwrap_or("")
+        );
     }
     Ok(())
 }
@@ -511,6 +577,16 @@ fn print_report(r: &Report) {
         r.backup_again_copied,
         r.backup_verified
     );
+    println!();
+    for e in &r.exports {
+        match &e.error {
+            None => println!(
+                "Exported {} → {}: {} rows in {} files, {}",
+                e.company_id, e.plugin, e.rows, e.files, e.dir
+            ),
+            Some(err) => println!("Export {} → {} FAILED: {err}", e.company_id, e.plugin),
+        }
+    }
     println!(
         "{} API requests in {:.1} s ({:.1} minutes of bexio time at its real rate limits)",
         r.requests, r.seconds, r.simulated_minutes

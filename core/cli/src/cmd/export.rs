@@ -1,7 +1,8 @@
 //! `bexio-bi export`: the stored tables of each company, streamed batch by batch to several
 //! exporters at once.
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -45,36 +46,20 @@ pub struct Args {
     pub json: bool,
 }
 
-/// A plugin ready to run.
-struct Prepared {
-    name: String,
-    linked: Arc<dyn Linked>,
-    accept: bexio_bi_export::manifest::Tables,
-    granted: Granted,
+/// A plugin ready to run: loaded, its grants checked.
+pub(super) struct Prepared {
+    pub name: String,
+    pub linked: Arc<dyn Linked>,
+    pub accept: bexio_bi_export::manifest::Tables,
+    pub granted: Granted,
 }
 
-/// Runs the export.
-pub async fn run(args: Args) -> anyhow::Result<()> {
-    tokio::task::spawn_blocking(move || export(args)).await?
-}
-
-fn export(args: Args) -> anyhow::Result<()> {
+/// Loads the plugins called `names` and checks what each asks for against its grant: a refused
+/// plugin stops everything here, before anything runs.
+pub(super) fn prepare(names: &[String], grants: &PluginsConfig) -> anyhow::Result<Vec<Prepared>> {
     let registry = registry()?;
-    let grants = PluginsConfig::load(&plugins_toml()?)?;
-    let names = if args.to.is_empty() {
-        grants.enabled()
-    } else {
-        args.to.clone()
-    };
-    if names.is_empty() {
-        return Err(UsageError(
-            "no plugin to export to: pass --to parquet (see `bexio-bi plugins list`) or enable one with `bexio-bi plugins enable parquet`".into(),
-        )
-        .into());
-    }
-    // Everything is checked before anything runs: a refused plugin stops the export here.
     let mut prepared = Vec::new();
-    for name in &names {
+    for name in names {
         let entry = registry.get(name).map_err(|e| UsageError(e.to_string()))?;
         let grant = grants.grant(name);
         let linked = load(entry, &grant.network)?;
@@ -92,6 +77,131 @@ fn export(args: Args) -> anyhow::Result<()> {
             granted,
         });
     }
+    Ok(prepared)
+}
+
+/// What one plugin made of one company's export.
+pub(super) struct Done {
+    pub plugin: String,
+    pub dir: PathBuf,
+    pub outcome: Outcome,
+}
+
+/// Streams `tables` of one version once, to every plugin at the same time. Each writes into
+/// `<out>/<tenant>/<plugin>` unless its grant names its directory.
+pub(super) fn export_version(
+    snap: &bexio_bi_store::Snapshot,
+    tables: &[String],
+    plugins: &[Prepared],
+    out: &Path,
+    secrets: &BTreeMap<String, String>,
+    progress: &dyn bexio_bi_sync::Progress,
+) -> anyhow::Result<Vec<Done>> {
+    let tenant = snap.manifest().tenant.clone();
+    let schemas: Vec<(String, arrow_schema::SchemaRef)> = tables
+        .iter()
+        .map(|t| Ok((t.clone(), schema_of(snap, t)?)))
+        .collect::<anyhow::Result<_>>()?;
+    let mut sessions = Vec::new();
+    let mut done = Vec::new();
+    let mut dirs = Vec::new();
+    for p in plugins {
+        let mine: Vec<(String, arrow_schema::SchemaRef)> = schemas
+            .iter()
+            .filter(|(t, _)| {
+                p.accept.accepts(t)
+                    && (p.linked.info().tables.is_empty() || p.linked.info().tables.contains(t))
+            })
+            .cloned()
+            .collect();
+        let dir = match &p.granted.out {
+            Some(o) => PathBuf::from(o.display().to_string().replace("{tenant}", &tenant)),
+            None => out.join(&tenant).join(&p.name),
+        };
+        let host = TracingHost {
+            plugin: p.name.clone(),
+            secrets: p
+                .granted
+                .secrets
+                .iter()
+                .filter_map(|s| secrets.get(s).map(|v| (s.clone(), v.clone())))
+                .collect(),
+        };
+        let request = OpenRequest {
+            config: p.granted.config.clone(),
+            tables: mine.clone(),
+            out_dir: dir.clone(),
+            host: Arc::new(host),
+            limits: p.granted.limits,
+        };
+        match p.linked.open(&request) {
+            Ok(s) => {
+                sessions.push((
+                    p.name.clone(),
+                    s,
+                    mine.into_iter().map(|(t, _)| t).collect(),
+                ));
+                dirs.push(dir);
+            }
+            Err(e) => done.push(Done {
+                plugin: p.name.clone(),
+                dir,
+                outcome: Outcome {
+                    name: p.name.clone(),
+                    result: Err(e),
+                    seconds: 0.0,
+                },
+            }),
+        }
+    }
+    let mut dispatch = Dispatch::with_tables(sessions);
+    let total: u64 = snap
+        .manifest()
+        .tables
+        .iter()
+        .filter(|t| tables.contains(&t.name))
+        .map(|t| t.rows)
+        .sum();
+    progress.start(&tenant, "export", Some(total));
+    'tables: for t in tables {
+        for b in snap.read(t)? {
+            let b = b?;
+            progress.advance(&tenant, "export", b.num_rows() as u64);
+            if dispatch.send(Batch::new(t, b)) == 0 {
+                break 'tables;
+            }
+        }
+    }
+    progress.finish(&tenant, "export");
+    for (outcome, dir) in dispatch.finish().into_iter().zip(dirs) {
+        done.push(Done {
+            plugin: outcome.name.clone(),
+            dir,
+            outcome,
+        });
+    }
+    Ok(done)
+}
+
+/// Runs the export.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    tokio::task::spawn_blocking(move || export(args)).await?
+}
+
+fn export(args: Args) -> anyhow::Result<()> {
+    let grants = PluginsConfig::load(&plugins_toml()?)?;
+    let names = if args.to.is_empty() {
+        grants.enabled()
+    } else {
+        args.to.clone()
+    };
+    if names.is_empty() {
+        return Err(UsageError(
+            "no plugin to export to: pass --to parquet (see `bexio-bi plugins list`) or enable one with `bexio-bi plugins enable parquet`".into(),
+        )
+        .into());
+    }
+    let prepared = prepare(&names, &grants)?;
     let store = super::tables::store()?;
     let secrets = if prepared.iter().any(|p| !p.granted.secrets.is_empty()) {
         let home = crate::home::data_dir()?;
@@ -100,6 +210,7 @@ fn export(args: Args) -> anyhow::Result<()> {
     } else {
         Default::default()
     };
+    let progress = crate::progress::Bars::for_terminal(args.json);
     let mut report = Vec::new();
     let mut failed = 0;
     for tenant in tenants(&store, args.tenant.as_ref())? {
@@ -124,116 +235,52 @@ fn export(args: Args) -> anyhow::Result<()> {
                 })
                 .collect::<Result<_, _>>()?
         };
-        let schemas: Vec<(String, arrow_schema::SchemaRef)> = tables
-            .iter()
-            .map(|t| Ok((t.clone(), schema_of(&snap, t)?)))
-            .collect::<anyhow::Result<_>>()?;
-        let mut sessions = Vec::new();
-        let mut outcomes: Vec<(String, PathBuf, Outcome)> = Vec::new();
-        let mut dirs = Vec::new();
-        for p in &prepared {
-            let mine: Vec<(String, arrow_schema::SchemaRef)> = schemas
-                .iter()
-                .filter(|(t, _)| {
-                    p.accept.accepts(t)
-                        && (p.linked.info().tables.is_empty() || p.linked.info().tables.contains(t))
-                })
-                .cloned()
-                .collect();
-            let out_dir = match &p.granted.out {
-                Some(o) => PathBuf::from(o.display().to_string().replace("{tenant}", &tenant)),
-                None => args.out.join(&tenant).join(&p.name),
-            };
-            let host = TracingHost {
-                plugin: p.name.clone(),
-                secrets: p
-                    .granted
-                    .secrets
-                    .iter()
-                    .filter_map(|s| secrets.get(s).map(|v| (s.clone(), v.clone())))
-                    .collect(),
-            };
-            let request = OpenRequest {
-                config: p.granted.config.clone(),
-                tables: mine.clone(),
-                out_dir: out_dir.clone(),
-                host: Arc::new(host),
-                limits: p.granted.limits,
-            };
-            match p.linked.open(&request) {
-                Ok(s) => {
-                    sessions.push((
-                        p.name.clone(),
-                        s,
-                        mine.into_iter().map(|(t, _)| t).collect::<Vec<_>>(),
-                    ));
-                    dirs.push(out_dir);
-                }
-                Err(e) => outcomes.push((
-                    p.name.clone(),
-                    out_dir,
-                    Outcome {
-                        name: p.name.clone(),
-                        result: Err(e),
-                        seconds: 0.0,
-                    },
-                )),
-            }
-        }
         let started = std::time::Instant::now();
-        let mut dispatch = Dispatch::with_tables(sessions);
-        let bars = crate::progress::Bars::for_terminal(args.json);
-        let total: u64 = snap
-            .manifest()
-            .tables
-            .iter()
-            .filter(|t| tables.contains(&t.name))
-            .map(|t| t.rows)
-            .sum();
-        bars.start(&tenant, "export", Some(total));
-        'tables: for t in &tables {
-            for b in snap.read(t)? {
-                let b = b?;
-                bars.advance(&tenant, "export", b.num_rows() as u64);
-                if dispatch.send(Batch::new(t, b)) == 0 {
-                    break 'tables;
-                }
-            }
-        }
-        bars.finish(&tenant, "export");
-        for (o, dir) in dispatch.finish().into_iter().zip(dirs) {
-            outcomes.push((o.name.clone(), dir, o));
-        }
-        let seconds = started.elapsed().as_secs_f64();
-        for (name, dir, o) in outcomes {
+        let done = export_version(
+            &snap,
+            &tables,
+            &prepared,
+            &args.out,
+            &secrets,
+            progress.as_ref(),
+        )?;
+        tracing::info!(
+            tenant,
+            seconds = started.elapsed().as_secs_f64(),
+            "exported"
+        );
+        for Done {
+            plugin,
+            dir,
+            outcome: o,
+        } in done
+        {
             match &o.result {
-                Ok(s) => {
-                    if !args.json {
-                        println!(
-                            "{tenant} → {name}: {} rows, {} files into {} ({:.2} s)",
-                            s.total_rows(),
-                            s.files.len(),
-                            dir.display(),
-                            o.seconds
-                        );
-                        for n in &s.notes {
-                            println!("    {n}");
-                        }
+                Ok(s) if !args.json => {
+                    println!(
+                        "{tenant} → {plugin}: {} rows, {} files into {} ({:.2} s)",
+                        s.total_rows(),
+                        s.files.len(),
+                        dir.display(),
+                        o.seconds
+                    );
+                    for n in &s.notes {
+                        println!("    {n}");
                     }
                 }
+                Ok(_) => {}
                 Err(e) => {
                     failed += 1;
-                    eprintln!("error: {tenant} → {name}: {e}");
+                    eprintln!("error: {tenant} → {plugin}: {e}");
                 }
             }
             report.push(serde_json::json!({
-                "tenant": tenant, "version": snap.manifest().id, "plugin": name,
+                "tenant": tenant, "version": snap.manifest().id, "plugin": plugin,
                 "out": dir, "seconds": o.seconds,
                 "summary": o.result.as_ref().ok(),
                 "error": o.result.as_ref().err().map(|e| e.to_string()),
             }));
         }
-        tracing::info!(tenant, seconds, "exported");
     }
     if args.json {
         println!(

@@ -193,6 +193,20 @@ fn demo_runs_end_to_end_and_reconciles() {
         serde_json::from_slice(&out.stdout).expect("demo --json prints JSON");
     let companies = report["companies"].as_array().expect("companies");
     assert_eq!(companies.len(), 2);
+    // Every company through both built-in exporters.
+    let exports = report["exports"].as_array().expect("exports");
+    assert_eq!(exports.len(), 4, "{report}");
+    for e in exports {
+        assert!(e["error"].is_null(), "{e}");
+        assert!(e["rows"].as_u64().unwrap_or(0) > 400, "{e}");
+        let dir = std::path::Path::new(e["dir"].as_str().expect("dir"));
+        let ext = if e["plugin"] == "parquet" {
+            "parquet"
+        } else {
+            "csv"
+        };
+        assert!(dir.join(format!("fact_invoice.{ext}")).exists(), "{e}");
+    }
     for c in companies {
         assert_eq!(c["reconciled"], true, "{c}");
         assert_eq!(c["invoices_read"].as_u64(), Some(400), "{c}");
