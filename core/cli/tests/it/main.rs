@@ -3,6 +3,7 @@
 mod auth;
 mod backup;
 mod encryption;
+mod files;
 mod plugins;
 mod resume;
 mod versions;

@@ -1,0 +1,176 @@
+//! Files written by the exporters, read back by readers we did not write (Python: pyarrow, csv),
+//! compared with the store and with the sandbox's ground truth to the cent.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use rust_decimal::Decimal;
+
+use super::{acme_home, bin, json, ok, serve};
+
+/// The venv's python (tests/python/venv.sh creates it once).
+fn python() -> PathBuf {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/venv.sh");
+    let out = Command::new("bash").arg(&script).output().expect("venv.sh");
+    assert!(
+        out.status.success(),
+        "the readers' venv: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+fn read_back(python: &Path, kind: &str, dir: &Path) -> serde_json::Value {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/read_back.py");
+    let out = Command::new(python)
+        .arg(script)
+        .arg(kind)
+        .arg(dir)
+        .output()
+        .expect("python");
+    assert!(
+        out.status.success(),
+        "{kind}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+fn sums(v: &serde_json::Value) -> BTreeMap<String, Decimal> {
+    v.as_object()
+        .expect("sums")
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                v.as_str().expect("text").parse::<Decimal>().expect("decimal"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn parquet_arrow_and_csv_read_back_by_independent_readers() {
+    let python = python();
+    let (mut sandbox, ready) = serve(&["--invoices", "400", "--time-scale", "60", "--seed", "21"]);
+    let url = ready["url"].as_str().expect("url").to_owned();
+    let token = ready["tenants"][0]["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let company = ready["tenants"][0]["company_id"]
+        .as_str()
+        .expect("company")
+        .to_owned();
+    let home = acme_home("files", &url, "");
+    let run = |args: &[&str]| {
+        bin()
+            .env("BEXIO_BI_HOME", &home)
+            .env("BEXIO_BI_TENANT_ACME_TOKEN", &token)
+            .args(args)
+            .output()
+            .expect("run")
+    };
+    ok(run(&["sync"]));
+    let stored = json(run(&["tables", "--json"]));
+    let rows: BTreeMap<String, u64> = stored[0]["tables"]
+        .as_array()
+        .expect("tables")
+        .iter()
+        .map(|t| {
+            (
+                t["name"].as_str().expect("name").to_owned(),
+                t["rows"].as_u64().expect("rows"),
+            )
+        })
+        .collect();
+    let tenant = stored[0]["tenant"].as_str().expect("tenant").to_owned();
+
+    // The sandbox's own sums of the invoices' totals, per currency.
+    let stats: serde_json::Value = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(async {
+            reqwest::get(format!("{url}/_sandbox/stats?company_id={company}"))
+                .await
+                .expect("stats")
+                .json()
+                .await
+                .expect("json")
+        });
+    let truth: BTreeMap<String, Decimal> = stats["companies"][0]["stats"]["invoices"]["by_currency"]
+        .as_object()
+        .expect("by_currency")
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                v["sum_total"].as_str().expect("sum").parse().expect("decimal"),
+            )
+        })
+        .collect();
+    assert!(!truth.is_empty());
+
+    let out = home.join("exports");
+    let out_s = out.to_str().expect("utf8");
+    ok(run(&["export", "--to", "parquet,csv", "--out", out_s]));
+    ok(run(&["plugins", "enable", "parquet", "--config", r#"{"format": "arrow"}"#]));
+    let arrow_out = home.join("exports-arrow");
+    ok(run(&["export", "--out", arrow_out.to_str().expect("utf8")]));
+    ok(run(&["plugins", "enable", "csv", "--config", r#"{"excel": true}"#]));
+    ok(run(&["plugins", "disable", "parquet"]));
+    let excel_out = home.join("exports-excel");
+    ok(run(&["export", "--out", excel_out.to_str().expect("utf8")]));
+
+    for (kind, dir) in [
+        ("parquet", out.join(&tenant).join("parquet")),
+        ("csv", out.join(&tenant).join("csv")),
+        ("arrow", arrow_out.join(&tenant).join("parquet")),
+        ("csv", excel_out.join(&tenant).join("csv")),
+    ] {
+        let found = read_back(&python, kind, &dir);
+        let what = format!("{kind} in {}", dir.display());
+        for (table, n) in &rows {
+            assert_eq!(
+                found["tables"][table]["rows"].as_u64(),
+                Some(*n),
+                "{what}: rows of {table}"
+            );
+        }
+        assert_eq!(sums(&found["invoice_totals"]), truth, "{what}: invoice totals");
+        let letters: Vec<&str> = found["letters"]
+            .as_array()
+            .expect("letters")
+            .iter()
+            .filter_map(|l| l.as_str())
+            .collect();
+        assert!(
+            letters.iter().any(|l| ["ä", "ö", "ü", "é"].contains(l)),
+            "{what}: no non-ASCII text came back: {letters:?}"
+        );
+        let invoice = &found["tables"]["fact_invoice"]["columns"];
+        if kind != "csv" {
+            // Exact types survive: decimals stay decimals, dates dates.
+            assert!(
+                invoice["total"]["type"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("decimal128(")),
+                "{what}: {}",
+                invoice["total"]
+            );
+            assert_eq!(invoice["invoice_date"]["type"], "date32[day]", "{what}");
+        }
+        // NULLs stay NULLs (an invoice without a due date, a contact without a second line…).
+        let nulls: u64 = found["tables"]
+            .as_object()
+            .expect("tables")
+            .values()
+            .flat_map(|t| t["columns"].as_object().expect("columns").values())
+            .filter_map(|c| c["nulls"].as_u64())
+            .sum();
+        assert!(nulls > 0, "{what}: no NULLs at all");
+    }
+    let _ = sandbox.kill();
+}

@@ -1,0 +1,107 @@
+"""Reads back what a bexio-bi exporter wrote, with readers bexio-bi did not write, and prints
+what it found as JSON: per table the rows, each column's type and NULL count, the sum of the
+invoice totals per currency (exact decimals, as text), and the non-ASCII letters seen.
+
+    read_back.py parquet DIR     pyarrow.parquet
+    read_back.py arrow DIR       pyarrow.ipc (Arrow IPC files)
+    read_back.py csv DIR         Python's csv module (UTF-8, optional BOM, any delimiter)
+
+The Rust tests compare this with the store and with the sandbox's ground truth.
+"""
+
+import csv
+import decimal
+import json
+import os
+import sys
+
+NON_ASCII = set("äöüÄÖÜéèàçßâêô€«»")
+
+
+def letters(values, seen):
+    for v in values:
+        if isinstance(v, str):
+            seen.update(ch for ch in v if ch in NON_ASCII)
+
+
+def money_sums(rows_by_currency):
+    return {k: str(v) for k, v in sorted(rows_by_currency.items())}
+
+
+def read_arrow_tables(path_of, read):
+    import pyarrow as pa
+
+    tables = {}
+    sums = {}
+    seen = set()
+    for name in sorted(os.listdir(path_of)):
+        table_name, ext = os.path.splitext(name)
+        table = read(os.path.join(path_of, name))
+        columns = {}
+        for field, column in zip(table.schema, table.columns):
+            columns[field.name] = {"type": str(field.type), "nulls": column.null_count}
+            if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+                letters(column.to_pylist(), seen)
+        tables[table_name] = {"rows": table.num_rows, "columns": columns}
+        if table_name == "fact_invoice":
+            totals = table.column("total").to_pylist()
+            currencies = table.column("currency_code").to_pylist()
+            for cur, tot in zip(currencies, totals):
+                if tot is not None:
+                    sums[cur] = sums.get(cur, decimal.Decimal(0)) + tot
+    return {"tables": tables, "invoice_totals": money_sums(sums), "letters": sorted(seen)}
+
+
+def read_csv_dir(path):
+    tables = {}
+    sums = {}
+    seen = set()
+    for name in sorted(os.listdir(path)):
+        table_name = os.path.splitext(name)[0]
+        with open(os.path.join(path, name), encoding="utf-8-sig", newline="") as f:
+            sample = f.read(4096)
+            f.seek(0)
+            delimiter = ";" if sample.split("\n", 1)[0].count(";") > sample.split("\n", 1)[0].count(",") else ","
+            reader = csv.reader(f, delimiter=delimiter)
+            header = next(reader)
+            empties = [0] * len(header)
+            rows = 0
+            for row in reader:
+                if len(row) != len(header):
+                    raise SystemExit(f"{name}: row {rows + 2} has {len(row)} fields, the header {len(header)}")
+                rows += 1
+                for i, v in enumerate(row):
+                    if v == "":
+                        empties[i] += 1
+                letters(row, seen)
+                if table_name == "fact_invoice":
+                    rec = dict(zip(header, row))
+                    if rec["total"] != "":
+                        cur = rec["currency_code"]
+                        sums[cur] = sums.get(cur, decimal.Decimal(0)) + decimal.Decimal(rec["total"])
+        tables[table_name] = {
+            "rows": rows,
+            "columns": {h: {"type": "text", "nulls": n} for h, n in zip(header, empties)},
+        }
+    return {"tables": tables, "invoice_totals": money_sums(sums), "letters": sorted(seen)}
+
+
+def main():
+    kind, path = sys.argv[1], sys.argv[2]
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        out = read_arrow_tables(path, pq.read_table)
+    elif kind == "arrow":
+        import pyarrow.ipc as ipc
+
+        out = read_arrow_tables(path, lambda p: ipc.open_file(p).read_all())
+    elif kind == "csv":
+        out = read_csv_dir(path)
+    else:
+        raise SystemExit(f"unknown kind {kind}")
+    json.dump(out, sys.stdout, indent=1, sort_keys=True)
+
+
+if __name__ == "__main__":
+    main()
