@@ -295,9 +295,24 @@ impl Wasm {
                 }
             }
             let allowed = Arc::new(allowed);
+            // TCP sockets exist only for a plugin granted hosts (wasmtime-wasi allows none by
+            // default); each connection is then checked against the grant.
+            b.allow_tcp(true);
             b.allow_ip_name_lookup(true);
-            b.socket_addr_check(move |addr, _use| {
-                let ok = allowed.contains(&addr);
+            b.socket_addr_check(move |addr, used| {
+                use wasmtime_wasi::sockets::SocketAddrUse;
+                let ok = match used {
+                    // Outgoing TCP to a granted host:port only.
+                    SocketAddrUse::TcpConnect => allowed.contains(&addr),
+                    // The implicit bind before a connect (the wildcard address, any port);
+                    // never a listening socket on a chosen port.
+                    SocketAddrUse::TcpBind => addr.ip().is_unspecified() && addr.port() == 0,
+                    // No listening, no UDP.
+                    _ => false,
+                };
+                if !ok {
+                    tracing::debug!("denied {used:?} {addr}");
+                }
                 Box::pin(async move { ok })
             });
         }

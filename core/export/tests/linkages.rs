@@ -371,3 +371,47 @@ fn wrong_interface_bad_checksum_and_malformed_manifests_are_refused() {
         eprintln!("malformed manifest: {e}");
     }
 }
+
+#[test]
+fn granted_hosts_and_secrets_reach_a_component_and_nothing_else() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+    let addr = format!("127.0.0.1:{}", listener.local_addr().expect("addr").port());
+    let built = build(
+        &repo().join("tests/plugins/hostile/Cargo.toml"),
+        Some("wasm32-wasip2"),
+        &["socket"],
+        "hostile.wasm",
+    );
+    let copy = temp("granted").join("hostile-granted.wasm");
+    std::fs::copy(&built, &copy).expect("copy");
+    let run = |grant: &str, secrets: &[(&str, &str)]| {
+        let mut wasm = Wasm::load(&copy, None).expect("load");
+        wasm.grant_network(vec![grant.to_owned()]);
+        let mut host = TracingHost::new("hostile");
+        host.secrets = secrets
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let mut r = request(
+            &temp("granted-out"),
+            serde_json::json!({ "connect": addr }),
+            Limits::default(),
+        );
+        r.host = Arc::new(host);
+        run_all(vec![("hostile".into(), Arc::new(wasm), r)], 1)
+            .remove(0)
+            .1
+    };
+    // Granted: it connects, and reads the secret granted to it.
+    let s = run(&addr, &[("token", "s3cret")]).expect("granted host");
+    assert!(s.notes.iter().any(|n| n == "connected"), "{:?}", s.notes);
+    assert!(
+        s.notes.iter().any(|n| n == "secret token: 6 bytes"),
+        "{:?}",
+        s.notes
+    );
+    // Another host granted: this one is refused; no secret granted: none seen.
+    let e = run("127.0.0.1:9", &[]).expect_err("not granted");
+    assert!(e.to_string().contains("denied"), "{e}");
+    drop(listener);
+}

@@ -44,7 +44,10 @@ fn sums(v: &serde_json::Value) -> BTreeMap<String, Decimal> {
         .map(|(k, v)| {
             (
                 k.clone(),
-                v.as_str().expect("text").parse::<Decimal>().expect("decimal"),
+                v.as_str()
+                    .expect("text")
+                    .parse::<Decimal>()
+                    .expect("decimal"),
             )
         })
         .collect()
@@ -100,26 +103,43 @@ fn parquet_arrow_and_csv_read_back_by_independent_readers() {
                 .await
                 .expect("json")
         });
-    let truth: BTreeMap<String, Decimal> = stats["companies"][0]["stats"]["invoices"]["by_currency"]
-        .as_object()
-        .expect("by_currency")
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                v["sum_total"].as_str().expect("sum").parse().expect("decimal"),
-            )
-        })
-        .collect();
+    let truth: BTreeMap<String, Decimal> =
+        stats["companies"][0]["stats"]["invoices"]["by_currency"]
+            .as_object()
+            .expect("by_currency")
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v["sum_total"]
+                        .as_str()
+                        .expect("sum")
+                        .parse()
+                        .expect("decimal"),
+                )
+            })
+            .collect();
     assert!(!truth.is_empty());
 
     let out = home.join("exports");
     let out_s = out.to_str().expect("utf8");
     ok(run(&["export", "--to", "parquet,csv", "--out", out_s]));
-    ok(run(&["plugins", "enable", "parquet", "--config", r#"{"format": "arrow"}"#]));
+    ok(run(&[
+        "plugins",
+        "enable",
+        "parquet",
+        "--config",
+        r#"{"format": "arrow"}"#,
+    ]));
     let arrow_out = home.join("exports-arrow");
     ok(run(&["export", "--out", arrow_out.to_str().expect("utf8")]));
-    ok(run(&["plugins", "enable", "csv", "--config", r#"{"excel": true}"#]));
+    ok(run(&[
+        "plugins",
+        "enable",
+        "csv",
+        "--config",
+        r#"{"excel": true}"#,
+    ]));
     ok(run(&["plugins", "disable", "parquet"]));
     let excel_out = home.join("exports-excel");
     ok(run(&["export", "--out", excel_out.to_str().expect("utf8")]));
@@ -139,7 +159,11 @@ fn parquet_arrow_and_csv_read_back_by_independent_readers() {
                 "{what}: rows of {table}"
             );
         }
-        assert_eq!(sums(&found["invoice_totals"]), truth, "{what}: invoice totals");
+        assert_eq!(
+            sums(&found["invoice_totals"]),
+            truth,
+            "{what}: invoice totals"
+        );
         let letters: Vec<&str> = found["letters"]
             .as_array()
             .expect("letters")

@@ -6,6 +6,8 @@ use bexio_bi_plugin_sdk::{Context, Error, Exporter, PluginInfo, RecordBatch, Sum
 pub struct Hostile {
     out: std::path::PathBuf,
     notes: Vec<String>,
+    #[allow(dead_code)]
+    connect: String,
 }
 
 impl Exporter for Hostile {
@@ -14,9 +16,20 @@ impl Exporter for Hostile {
     }
 
     fn open(ctx: Context) -> Result<Self, Error> {
+        let mut notes = Vec::new();
+        // A secret reaches the plugin only when granted (the test checks both ways).
+        if let Some(token) = ctx.secret("token") {
+            notes.push(format!("secret token: {} bytes", token.len()));
+        }
         Ok(Hostile {
             out: ctx.out_dir.clone(),
-            notes: Vec::new(),
+            notes,
+            connect: ctx
+                .config
+                .get("connect")
+                .and_then(|v| v.as_str())
+                .unwrap_or("127.0.0.1:5432")
+                .to_owned(),
         })
     }
 
@@ -50,7 +63,7 @@ impl Exporter for Hostile {
         }
         #[cfg(feature = "socket")]
         {
-            let s = std::net::TcpStream::connect("127.0.0.1:5432")?;
+            let s = std::net::TcpStream::connect(self.connect.as_str())?;
             drop(s);
             self.notes.push("connected".into());
         }
