@@ -72,8 +72,11 @@ fn batches() -> Vec<RecordBatch> {
         .collect()
 }
 
-fn build(target: Option<&str>) -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/count/Cargo.toml");
+/// Builds a plugin crate (release) natively or for `target`; returns the artifact.
+fn build(crate_dir: &str, lib: &str, target: Option<&str>) -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(crate_dir)
+        .join("Cargo.toml");
     let dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"))
@@ -93,9 +96,9 @@ fn build(target: Option<&str>) -> PathBuf {
         String::from_utf8_lossy(&out.stderr)
     );
     match target {
-        Some(t) => dir.join(t).join("release/count.wasm"),
+        Some(t) => dir.join(t).join(format!("release/{lib}.wasm")),
         None => dir.join("release").join(format!(
-            "{}count{}",
+            "{}{lib}{}",
             std::env::consts::DLL_PREFIX,
             std::env::consts::DLL_SUFFIX
         )),
@@ -136,58 +139,35 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-fn main() {
-    eprintln!("building the count plugin (release) natively and for wasm32-wasip2…");
-    let so = build(None);
-    let wasm_file = build(Some("wasm32-wasip2"));
-    let data = batches();
-    let out = temp("out");
-
-    // Component load: first (compiled, then cached on disk) and cached.
-    let cache = temp("cache");
-    let t = Instant::now();
-    let wasm = Wasm::load(&wasm_file, Some(&cache)).expect("load");
-    let first = t.elapsed();
-    assert!(!wasm.loaded.cached);
-    let mut cached = Vec::new();
-    for _ in 0..RUNS {
-        let t = Instant::now();
-        let w = Wasm::load(&wasm_file, Some(&cache)).expect("load");
-        cached.push(t.elapsed());
-        assert!(w.loaded.cached);
-    }
-    let cached = median(cached);
-
-    let linked: Vec<(&str, Arc<dyn Linked>)> = vec![
-        ("built in", Arc::new(Builtin::<count::Count>::new())),
-        (
-            "native (libloading, C Data Interface)",
-            Arc::new(Native::load(&so).expect("native")),
-        ),
-        ("WebAssembly (wasmtime 48, IPC)", Arc::new(wasm)),
-    ];
+/// The three linkages of one plugin, median times.
+fn compare(
+    linked: &[(&str, Arc<dyn Linked>)],
+    data: &[RecordBatch],
+    out: &Path,
+    same_output: impl Fn(&str) -> String,
+) -> Vec<(String, Duration)> {
     let mut results = Vec::new();
     let mut notes = Vec::new();
-    for (name, plugin) in &linked {
+    for (name, plugin) in linked {
         let mut times = Vec::new();
         for _ in 0..RUNS {
-            let (d, note) = export(plugin.as_ref(), &data, &out);
+            let (d, note) = export(plugin.as_ref(), data, out);
             times.push(d);
-            notes.push(note);
+            notes.push(same_output(&note));
         }
-        results.push((*name, median(times)));
+        results.push(((*name).to_owned(), median(times)));
     }
     notes.dedup();
     assert_eq!(notes.len(), 1, "the linkages disagree: {notes:?}");
+    results
+}
+
+fn table(title: &str, results: &[(String, Duration)]) {
     let base = results[0].1.as_secs_f64();
-    println!(
-        "\n{ROWS} rows in {} batches of {BATCH}, median of {RUNS} runs ({})\n",
-        data.len(),
-        notes[0]
-    );
+    println!("\n{title}\n");
     println!("| linkage | time | rows/s | vs built in |");
     println!("|---|---:|---:|---:|");
-    for (name, d) in &results {
+    for (name, d) in results {
         let s = d.as_secs_f64();
         println!(
             "| {name} | {:.1} ms | {:.1} M | {:.2}× |",
@@ -196,7 +176,83 @@ fn main() {
             s / base
         );
     }
-    println!("\n| component load | time |");
+}
+
+fn main() {
+    eprintln!("building the count and csv plugins (release) natively and for wasm32-wasip2…");
+    let count_so = build("benches/count", "count", None);
+    let count_wasm = build("benches/count", "count", Some("wasm32-wasip2"));
+    let csv_so = build("../../plugins/csv", "bexio_bi_plugin_csv", None);
+    let csv_wasm = build(
+        "../../plugins/csv",
+        "bexio_bi_plugin_csv",
+        Some("wasm32-wasip2"),
+    );
+    let data = batches();
+    let out = temp("out");
+
+    // Component load: first (compiled, then cached on disk) and cached.
+    let cache = temp("cache");
+    let t = Instant::now();
+    let wasm = Wasm::load(&count_wasm, Some(&cache)).expect("load");
+    let first = t.elapsed();
+    assert!(!wasm.loaded.cached);
+    let mut cached = Vec::new();
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        let w = Wasm::load(&count_wasm, Some(&cache)).expect("load");
+        cached.push(t.elapsed());
+        assert!(w.loaded.cached);
+    }
+    let cached = median(cached);
+
+    let count: Vec<(&str, Arc<dyn Linked>)> = vec![
+        ("built in", Arc::new(Builtin::<count::Count>::new())),
+        (
+            "native (libloading, C Data Interface)",
+            Arc::new(Native::load(&count_so).expect("native")),
+        ),
+        (
+            "WebAssembly (wasmtime 48, IPC encoding included)",
+            Arc::new(wasm),
+        ),
+    ];
+    let count_results = compare(&count, &data, &out, |n| n.to_owned());
+    let csv: Vec<(&str, Arc<dyn Linked>)> = vec![
+        (
+            "built in",
+            Arc::new(Builtin::<bexio_bi_plugin_csv::Csv>::new()),
+        ),
+        (
+            "native (libloading, C Data Interface)",
+            Arc::new(Native::load(&csv_so).expect("native")),
+        ),
+        (
+            "WebAssembly (wasmtime 48, IPC encoding included)",
+            Arc::new(Wasm::load(&csv_wasm, Some(&cache)).expect("csv wasm")),
+        ),
+    ];
+    let csv_results = compare(&csv, &data, &out, |_| {
+        let bytes = std::fs::read(out.join("fact_invoice.csv")).expect("csv");
+        format!(
+            "{} bytes, {} lines",
+            bytes.len(),
+            bytes.iter().filter(|b| **b == b'\n').count()
+        )
+    });
+    println!(
+        "\n{ROWS} rows (5 columns: key, id, text, date, decimal) in {} batches of {BATCH}, median of {RUNS} runs",
+        data.len()
+    );
+    table(
+        "The trivial exporter (benches/count: reads every value, writes one line)",
+        &count_results,
+    );
+    table(
+        "The CSV exporter (plugins/csv: formats every value, writes 1M lines)",
+        &csv_results,
+    );
+    println!("\n| component load (count.wasm) | time |");
     println!("|---|---:|");
     println!(
         "| first (compile with Cranelift, write the cache) | {:.1} ms |",
@@ -207,8 +263,9 @@ fn main() {
         cached.as_secs_f64() * 1e3
     );
     println!(
-        "\ncomponent: {} KiB",
-        std::fs::metadata(&wasm_file).map_or(0, |m| m.len() / 1024)
+        "\ncomponents: count {} KiB, csv {} KiB",
+        std::fs::metadata(&count_wasm).map_or(0, |m| m.len() / 1024),
+        std::fs::metadata(&csv_wasm).map_or(0, |m| m.len() / 1024)
     );
     let _ = std::fs::remove_dir_all(&out);
     let _ = std::fs::remove_dir_all(&cache);
