@@ -7,7 +7,7 @@ use std::process::Command;
 
 use rust_decimal::Decimal;
 
-use super::{acme_home, bin, json, ok, serve};
+use super::{Synced, json, ok};
 
 /// The venv's python (tests/python/venv.sh creates it once).
 fn python() -> PathBuf {
@@ -56,26 +56,12 @@ fn sums(v: &serde_json::Value) -> BTreeMap<String, Decimal> {
 #[test]
 fn parquet_arrow_and_csv_read_back_by_independent_readers() {
     let python = python();
-    let (mut sandbox, ready) = serve(&["--invoices", "400", "--time-scale", "60", "--seed", "21"]);
-    let url = ready["url"].as_str().expect("url").to_owned();
-    let token = ready["tenants"][0]["token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
-    let company = ready["tenants"][0]["company_id"]
-        .as_str()
-        .expect("company")
-        .to_owned();
-    let home = acme_home("files", &url, "");
-    let run = |args: &[&str]| {
-        bin()
-            .env("BEXIO_BI_HOME", &home)
-            .env("BEXIO_BI_TENANT_ACME_TOKEN", &token)
-            .args(args)
-            .output()
-            .expect("run")
-    };
-    ok(run(&["sync"]));
+    let acme = Synced::new(
+        "files",
+        &["--invoices", "400", "--time-scale", "60", "--seed", "21"],
+    );
+    let run = |args: &[&str]| acme.run(args);
+    let (url, company, home) = (&acme.url, &acme.company, &acme.home);
     let stored = json(run(&["tables", "--json"]));
     let rows: BTreeMap<String, u64> = stored[0]["tables"]
         .as_array()
@@ -196,5 +182,4 @@ fn parquet_arrow_and_csv_read_back_by_independent_readers() {
             .sum();
         assert!(nulls > 0, "{what}: no NULLs at all");
     }
-    let _ = sandbox.kill();
 }

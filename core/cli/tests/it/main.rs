@@ -247,6 +247,52 @@ fn demo_keeps_its_report_under_bexio_bi_home() {
     let _ = std::fs::remove_dir_all(&home);
 }
 
+/// A sandbox serving one company, configured as `acme` in a fresh BEXIO_BI_HOME and synced
+/// once; the sandbox stops when this is dropped.
+struct Synced {
+    sandbox: std::process::Child,
+    url: String,
+    token: String,
+    company: String,
+    home: std::path::PathBuf,
+}
+
+impl Synced {
+    /// `sandbox serve ARGS`, then `sync`.
+    fn new(tag: &str, args: &[&str]) -> Synced {
+        let (sandbox, ready) = serve(args);
+        let url = ready["url"].as_str().expect("url").to_owned();
+        let t = &ready["tenants"][0];
+        let s = Synced {
+            sandbox,
+            token: t["token"].as_str().expect("token").to_owned(),
+            company: t["company_id"].as_str().expect("company").to_owned(),
+            home: acme_home(tag, &url, ""),
+            url,
+        };
+        ok(s.run(&["sync"]));
+        s
+    }
+
+    /// `bexio-bi ARGS` on this home, signed in as acme.
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        bin()
+            .env("BEXIO_BI_HOME", &self.home)
+            .env("BEXIO_BI_TENANT_ACME_TOKEN", &self.token)
+            .env_remove("BEXIO_BI_PLUGIN_PATH")
+            .args(args)
+            .output()
+            .expect("run bexio-bi")
+    }
+}
+
+impl Drop for Synced {
+    fn drop(&mut self) {
+        let _ = self.sandbox.kill();
+        let _ = self.sandbox.wait();
+    }
+}
+
 /// Starts `bexio-bi sandbox serve` and returns the child and its ready line.
 fn serve(args: &[&str]) -> (std::process::Child, serde_json::Value) {
     let mut child = bin()

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::{acme_home, bin, json, ok, serve};
+use super::{Synced, bin, json, ok};
 
 /// Where guest builds go: beside the host's target directory, kept between runs.
 fn guest_target() -> PathBuf {
@@ -52,22 +52,12 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn export_through_plugins_with_grants() {
-    let (mut sandbox, ready) = serve(&["--invoices", "300", "--time-scale", "60", "--seed", "11"]);
-    let url = ready["url"].as_str().expect("url").to_owned();
-    let token = ready["tenants"][0]["token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
-    let home = acme_home("plugins", &url, "");
-    let run = |args: &[&str]| {
-        bin()
-            .env("BEXIO_BI_HOME", &home)
-            .env("BEXIO_BI_TENANT_ACME_TOKEN", &token)
-            .env_remove("BEXIO_BI_PLUGIN_PATH")
-            .args(args)
-            .output()
-            .expect("run")
-    };
+    let acme = Synced::new(
+        "plugins",
+        &["--invoices", "300", "--time-scale", "60", "--seed", "11"],
+    );
+    let run = |args: &[&str]| acme.run(args);
+    let home = &acme.home;
     let fails = |args: &[&str], code: i32, needles: &[&str]| {
         let out = run(args);
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -77,7 +67,6 @@ fn export_through_plugins_with_grants() {
         }
         err
     };
-    ok(run(&["sync"]));
     let stored = json(run(&["tables", "--json"]));
     let rows_of = |table: &str| {
         stored[0]["tables"]
@@ -292,7 +281,6 @@ fn export_through_plugins_with_grants() {
         !fresh.exists(),
         "something was exported although a plugin was refused"
     );
-    let _ = sandbox.kill();
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
