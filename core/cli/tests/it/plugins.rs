@@ -219,7 +219,7 @@ fn export_through_plugins_with_grants() {
         ],
     );
     let mut child = bin()
-        .env("BEXIO_BI_HOME", &home)
+        .env("BEXIO_BI_HOME", home)
         .args(["plugins", "secret", "sftp_password"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -250,7 +250,7 @@ fn export_through_plugins_with_grants() {
         csv_builtin
     );
     // Nothing of the secret in clear on disk.
-    for f in walk(&home) {
+    for f in walk(home) {
         let bytes = std::fs::read(&f).unwrap_or_default();
         assert!(
             !bytes.windows(7).any(|w| w == b"hunter2"),
