@@ -59,6 +59,10 @@ pub mod wasm;
 /// `bexio-bi:exporter@1.0.0` and native ABI 1. Manifests state it; the host refuses others.
 pub const INTERFACE_VERSION: u32 = 1;
 
+/// The schema metadata key under which the host announces how many rows a table will have
+/// (decimal text), when it knows: see [`Context::rows_hint`].
+pub const ROWS_METADATA: &str = "bexio_bi.rows";
+
 /// An exporter: opened once per export with its configuration and the tables to come, fed
 /// batches table by table, then finished (or aborted).
 pub trait Exporter: Sized + 'static {
@@ -121,6 +125,14 @@ impl Context {
     /// plugins.toml), e.g. a database password; `None` when not granted. Never log it.
     pub fn secret(&self, name: &str) -> Option<String> {
         self.host.secret(name)
+    }
+
+    /// How many rows `table` will have, when the host knows it beforehand (it does when
+    /// exporting from the store). Formats that state a table's size before its rows — an Excel
+    /// table's range, for one — use it; a plugin must still cope with it being absent.
+    pub fn rows_hint(&self, table: &str) -> Option<u64> {
+        let (_, schema) = self.tables.iter().find(|(t, _)| t == table)?;
+        schema.metadata().get(ROWS_METADATA)?.parse().ok()
     }
 
     /// The host's side of an export, to keep after `open` (for logging and progress).

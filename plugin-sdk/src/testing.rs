@@ -145,6 +145,11 @@ impl<T: Exporter> Harness<T> {
                     .first()
                     .map(RecordBatch::schema)
                     .ok_or_else(|| Error::data(format!("table {name} has no batch")))?;
+                // Announce the row count as the host does when exporting from the store.
+                let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+                let mut metadata = schema.metadata().clone();
+                metadata.insert(crate::ROWS_METADATA.to_owned(), rows.to_string());
+                let schema = Arc::new(schema.as_ref().clone().with_metadata(metadata));
                 Ok((name.clone(), schema))
             })
             .collect::<Result<Vec<_>, Error>>()?;

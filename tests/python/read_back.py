@@ -5,6 +5,9 @@ invoice totals per currency (exact decimals, as text), and the non-ASCII letters
     read_back.py parquet DIR     pyarrow.parquet
     read_back.py arrow DIR       pyarrow.ipc (Arrow IPC files)
     read_back.py csv DIR         Python's csv module (UTF-8, optional BOM, any delimiter)
+    read_back.py xlsx DIR        openpyxl (every .xlsx in DIR; a table continued on "name (2)"
+                                 sheets is counted as one; also reports each sheet's Excel
+                                 table range, frozen pane and the Python types of the values)
 
 The Rust tests compare this with the store and with the sandbox's ground truth.
 """
@@ -86,6 +89,50 @@ def read_csv_dir(path):
     return {"tables": tables, "invoice_totals": money_sums(sums), "letters": sorted(seen)}
 
 
+def read_xlsx_dir(path):
+    import datetime
+    import openpyxl
+
+    tables = {}
+    sums = {}
+    seen = set()
+    sheets = []
+    for name in sorted(os.listdir(path)):
+        if not name.endswith(".xlsx"):
+            continue
+        wb = openpyxl.load_workbook(os.path.join(path, name))
+        for ws in wb.worksheets:
+            table_name = ws.title.split(" (")[0]
+            rows = list(ws.iter_rows(values_only=True))
+            header, body = list(rows[0]), rows[1:]
+            sheets.append({
+                "sheet": ws.title,
+                "freeze": ws.freeze_panes,
+                "tables": {t.displayName: t.ref for t in ws.tables.values()},
+                "rows": len(body),
+                "columns": len(header),
+            })
+            t = tables.setdefault(table_name, {"rows": 0, "columns": {h: {"types": [], "nulls": 0} for h in header}})
+            t["rows"] += len(body)
+            for row in body:
+                letters(row, seen)
+                for h, v in zip(header, row):
+                    c = t["columns"][h]
+                    if v is None:
+                        c["nulls"] += 1
+                    else:
+                        kind = "date" if isinstance(v, datetime.datetime) else type(v).__name__
+                        if kind not in c["types"]:
+                            c["types"].append(kind)
+                if table_name == "fact_invoice":
+                    rec = dict(zip(header, row))
+                    if rec["total"] is not None:
+                        cur = rec["currency_code"]
+                        # Excel holds doubles: the shortest text of each is the decimal written.
+                        sums[cur] = sums.get(cur, decimal.Decimal(0)) + decimal.Decimal(repr(rec["total"]))
+    return {"tables": tables, "invoice_totals": money_sums(sums), "letters": sorted(seen), "sheets": sheets}
+
+
 def main():
     kind, path = sys.argv[1], sys.argv[2]
     if kind == "parquet":
@@ -98,6 +145,8 @@ def main():
         out = read_arrow_tables(path, lambda p: ipc.open_file(p).read_all())
     elif kind == "csv":
         out = read_csv_dir(path)
+    elif kind == "xlsx":
+        out = read_xlsx_dir(path)
     else:
         raise SystemExit(f"unknown kind {kind}")
     json.dump(out, sys.stdout, indent=1, sort_keys=True)

@@ -13,6 +13,7 @@ pub fn all() -> Vec<Arc<dyn Linked>> {
     vec![
         Arc::new(Builtin::<bexio_bi_plugin_parquet::Parquet>::new()),
         Arc::new(Builtin::<bexio_bi_plugin_csv::Csv>::new()),
+        Arc::new(Builtin::<bexio_bi_plugin_xlsx::Xlsx>::new()),
     ]
 }
 

@@ -16,7 +16,9 @@ use std::time::Duration;
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
-pub use bexio_bi_plugin_sdk::{Error as PluginError, ErrorKind, Host, Level, PluginInfo, Summary};
+pub use bexio_bi_plugin_sdk::{
+    Error as PluginError, ErrorKind, Host, Level, PluginInfo, ROWS_METADATA, Summary,
+};
 
 pub mod builtin;
 pub mod dispatch;

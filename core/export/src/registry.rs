@@ -24,6 +24,10 @@ const SHIPPED: &[(&str, &str)] = &[
         "manifests/csv.toml",
         include_str!("../../../manifests/csv.toml"),
     ),
+    (
+        "manifests/xlsx.toml",
+        include_str!("../../../manifests/xlsx.toml"),
+    ),
 ];
 
 /// Where a plugin was found.

@@ -100,7 +100,7 @@ pub(super) fn export_version(
     let tenant = snap.manifest().tenant.clone();
     let schemas: Vec<(String, arrow_schema::SchemaRef)> = tables
         .iter()
-        .map(|t| Ok((t.clone(), schema_of(snap, t)?)))
+        .map(|t| Ok((t.clone(), with_rows(schema_of(snap, t)?, snap, t))))
         .collect::<anyhow::Result<_>>()?;
     let mut sessions = Vec::new();
     let mut done = Vec::new();
@@ -295,6 +295,23 @@ fn export(args: Args) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// `schema` announcing the stored row count of `table` (the SDK's `Context::rows_hint`).
+fn with_rows(
+    schema: arrow_schema::SchemaRef,
+    snap: &bexio_bi_store::Snapshot,
+    table: &str,
+) -> arrow_schema::SchemaRef {
+    let Some(t) = snap.manifest().tables.iter().find(|t| t.name == table) else {
+        return schema;
+    };
+    let mut metadata = schema.metadata().clone();
+    metadata.insert(
+        bexio_bi_export::ROWS_METADATA.to_owned(),
+        t.rows.to_string(),
+    );
+    Arc::new(schema.as_ref().clone().with_metadata(metadata))
 }
 
 /// A stored table's schema: the star schema's, or (for a table the catalog does not know) its

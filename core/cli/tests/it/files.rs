@@ -1,4 +1,5 @@
-//! Files written by the exporters, read back by readers we did not write (Python: pyarrow, csv),
+//! Files written by the exporters, read back by readers we did not write (Python: pyarrow, csv,
+//! openpyxl),
 //! compared with the store and with the sandbox's ground truth to the cent.
 
 use std::collections::BTreeMap;
@@ -54,7 +55,7 @@ fn sums(v: &serde_json::Value) -> BTreeMap<String, Decimal> {
 }
 
 #[test]
-fn parquet_arrow_and_csv_read_back_by_independent_readers() {
+fn parquet_arrow_csv_and_xlsx_read_back_by_independent_readers() {
     let python = python();
     let acme = Synced::new(
         "files",
@@ -109,7 +110,7 @@ fn parquet_arrow_and_csv_read_back_by_independent_readers() {
 
     let out = home.join("exports");
     let out_s = out.to_str().expect("utf8");
-    ok(run(&["export", "--to", "parquet,csv", "--out", out_s]));
+    ok(run(&["export", "--to", "parquet,csv,xlsx", "--out", out_s]));
     ok(run(&[
         "plugins",
         "enable",
@@ -135,6 +136,7 @@ fn parquet_arrow_and_csv_read_back_by_independent_readers() {
         ("csv", out.join(&tenant).join("csv")),
         ("arrow", arrow_out.join(&tenant).join("parquet")),
         ("csv", excel_out.join(&tenant).join("csv")),
+        ("xlsx", out.join(&tenant).join("xlsx")),
     ] {
         let found = read_back(&python, kind, &dir);
         let what = format!("{kind} in {}", dir.display());
@@ -161,7 +163,28 @@ fn parquet_arrow_and_csv_read_back_by_independent_readers() {
             "{what}: no non-ASCII text came back: {letters:?}"
         );
         let invoice = &found["tables"]["fact_invoice"]["columns"];
-        if kind != "csv" {
+        if kind == "xlsx" {
+            // Excel keeps numbers and dates as such (shown with the CHF and date formats).
+            assert_eq!(invoice["total"]["types"], serde_json::json!(["float"]), "{what}");
+            assert_eq!(invoice["invoice_date"]["types"], serde_json::json!(["date"]), "{what}");
+            // Every sheet is one Excel table over exactly its rows, under a frozen header.
+            for sheet in found["sheets"].as_array().expect("sheets") {
+                assert_eq!(sheet["freeze"], "A2", "{what}: {sheet}");
+                let tables = sheet["tables"].as_object().expect("tables");
+                let data_rows = sheet["rows"].as_u64().expect("rows");
+                if data_rows == 0 {
+                    // Excel has no empty tables: an empty table is a header row alone.
+                    assert!(tables.is_empty(), "{what}: {sheet}");
+                    continue;
+                }
+                assert_eq!(tables.len(), 1, "{what}: {sheet}");
+                let range = tables.values().next().and_then(|r| r.as_str()).expect("ref");
+                let last_row = range
+                    .strip_prefix("A1:")
+                    .map(|r| r.trim_start_matches(|c: char| c.is_ascii_alphabetic()));
+                assert_eq!(last_row, Some(format!("{}", data_rows + 1).as_str()), "{what}: {sheet}");
+            }
+        } else if kind != "csv" {
             // Exact types survive: decimals stay decimals, dates dates.
             assert!(
                 invoice["total"]["type"]
