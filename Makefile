@@ -43,6 +43,7 @@ bench:
 	core/bexio/bench/compare.sh
 	$(CARGO) bench -p bexio-bi-compare --bench versions
 	$(CARGO) bench -p bexio-bi-export --bench linkages
+	$(CARGO) bench -p bexio-bi-export --bench files
 
 clean-cache:
 	rm -rf "$(CARGO_TARGET_DIR)"

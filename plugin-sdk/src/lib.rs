@@ -63,6 +63,11 @@ pub const INTERFACE_VERSION: u32 = 1;
 /// (decimal text), when it knows: see [`Context::rows_hint`].
 pub const ROWS_METADATA: &str = "bexio_bi.rows";
 
+/// The field metadata key marking keys of the star schema: `primary` on a table's own key,
+/// `<table>.<column>` on a column referring to another table's key. Targets that know keys
+/// (Tableau's relationships, database constraints) use it.
+pub const KEY_METADATA: &str = "bexio_bi.key";
+
 /// An exporter: opened once per export with its configuration and the tables to come, fed
 /// batches table by table, then finished (or aborted).
 pub trait Exporter: Sized + 'static {
@@ -135,6 +140,11 @@ impl Context {
         schema.metadata().get(ROWS_METADATA)?.parse().ok()
     }
 
+    /// Where to keep logs and scratch files that are not output (see [`Host::work_dir`]).
+    pub fn work_dir(&self) -> Option<PathBuf> {
+        self.host.work_dir()
+    }
+
     /// The host's side of an export, to keep after `open` (for logging and progress).
     pub fn host(&self) -> Arc<dyn Host> {
         Arc::clone(&self.host)
@@ -162,6 +172,12 @@ pub trait Host: Send + Sync {
     fn progress(&self, table: &str, rows: u64);
     /// A secret granted to the plugin, by name; `None` when not granted.
     fn secret(&self, _name: &str) -> Option<String> {
+        None
+    }
+    /// A directory of the host's for the plugin's own logs and scratch files (under the host's
+    /// data directory, not in the output); `None` for sandboxed plugins, which have only their
+    /// output directory.
+    fn work_dir(&self) -> Option<PathBuf> {
         None
     }
 }

@@ -5,6 +5,8 @@ invoice totals per currency (exact decimals, as text), and the non-ASCII letters
     read_back.py parquet DIR     pyarrow.parquet
     read_back.py arrow DIR       pyarrow.ipc (Arrow IPC files)
     read_back.py csv DIR         Python's csv module (UTF-8, optional BOM, any delimiter)
+    read_back.py hyper DIR       tableauhyperapi (every .hyper in DIR, through its own hyperd;
+                                 also reports SQL types, NOT NULL and the assumed keys)
     read_back.py xlsx DIR        openpyxl (every .xlsx in DIR; a table continued on "name (2)"
                                  sheets is counted as one; also reports each sheet's Excel
                                  table range, frozen pane and the Python types of the values)
@@ -133,6 +135,48 @@ def read_xlsx_dir(path):
     return {"tables": tables, "invoice_totals": money_sums(sums), "letters": sorted(seen), "sheets": sheets}
 
 
+def read_hyper_dir(path):
+    from tableauhyperapi import Connection, HyperProcess, Telemetry, TableName
+
+    tables = {}
+    sums = {}
+    seen = set()
+    keys = []
+    logs = os.path.join(path, "..", ".hyper-reader-logs")
+    os.makedirs(logs, exist_ok=True)
+    with HyperProcess(Telemetry.DO_NOT_SEND_USAGE_DATA_TO_TABLEAU, parameters={"log_dir": logs}) as hp:
+        for name in sorted(os.listdir(path)):
+            if not name.endswith(".hyper"):
+                continue
+            with Connection(hp.endpoint, os.path.join(path, name)) as c:
+                for kind, n in c.execute_list_query(
+                    "SELECT contype, count(*) FROM pg_catalog.pg_constraint GROUP BY contype"
+                ):
+                    keys.append({"file": name, "kind": {"p": "primary", "f": "foreign"}.get(kind, kind), "count": n})
+                for schema in c.catalog.get_schema_names():
+                    for t in c.catalog.get_table_names(schema):
+                        d = c.catalog.get_table_definition(t)
+                        tname = t.name.unescaped
+                        cols = [col.name.unescaped for col in d.columns]
+                        rows = c.execute_list_query(f"SELECT * FROM {t}")
+                        columns = {}
+                        for i, col in enumerate(d.columns):
+                            columns[col.name.unescaped] = {
+                                "type": str(col.type),
+                                "not_null": str(col.nullability) == "NOT_NULLABLE" or "NOT" in str(col.nullability),
+                                "nulls": sum(1 for r in rows if r[i] is None),
+                            }
+                        for r in rows:
+                            letters(r, seen)
+                        tables[tname] = {"rows": len(rows), "columns": columns}
+                        if tname == "fact_invoice":
+                            ti, ci = cols.index("total"), cols.index("currency_code")
+                            for r in rows:
+                                if r[ti] is not None:
+                                    sums[r[ci]] = sums.get(r[ci], decimal.Decimal(0)) + decimal.Decimal(r[ti])
+    return {"tables": tables, "invoice_totals": money_sums(sums), "letters": sorted(seen), "keys": keys}
+
+
 def main():
     kind, path = sys.argv[1], sys.argv[2]
     if kind == "parquet":
@@ -147,6 +191,8 @@ def main():
         out = read_csv_dir(path)
     elif kind == "xlsx":
         out = read_xlsx_dir(path)
+    elif kind == "hyper":
+        out = read_hyper_dir(path)
     else:
         raise SystemExit(f"unknown kind {kind}")
     json.dump(out, sys.stdout, indent=1, sort_keys=True)

@@ -17,7 +17,7 @@ use std::time::Duration;
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 pub use bexio_bi_plugin_sdk::{
-    Error as PluginError, ErrorKind, Host, Level, PluginInfo, ROWS_METADATA, Summary,
+    Error as PluginError, ErrorKind, Host, KEY_METADATA, Level, PluginInfo, ROWS_METADATA, Summary,
 };
 
 pub mod builtin;
@@ -225,6 +225,8 @@ pub struct TracingHost {
     pub plugin: String,
     /// The secrets granted to it, by name.
     pub secrets: std::collections::BTreeMap<String, String>,
+    /// Its directory for logs and scratch files (built-in and native plugins only).
+    pub work_dir: Option<PathBuf>,
 }
 
 impl TracingHost {
@@ -233,6 +235,7 @@ impl TracingHost {
         TracingHost {
             plugin: plugin.to_owned(),
             secrets: Default::default(),
+            work_dir: None,
         }
     }
 }
@@ -247,6 +250,9 @@ impl std::fmt::Debug for TracingHost {
 }
 
 impl Host for TracingHost {
+    fn work_dir(&self) -> Option<PathBuf> {
+        self.work_dir.clone()
+    }
     fn log(&self, level: Level, message: &str) {
         let plugin = self.plugin.as_str();
         match level {

@@ -28,6 +28,11 @@ const SHIPPED: &[(&str, &str)] = &[
         "manifests/xlsx.toml",
         include_str!("../../../manifests/xlsx.toml"),
     ),
+    ("manifests/qvd.toml", include_str!("../../../manifests/qvd.toml")),
+    (
+        "manifests/hyper.toml",
+        include_str!("../../../manifests/hyper.toml"),
+    ),
 ];
 
 /// Where a plugin was found.
@@ -61,16 +66,16 @@ impl Entry {
     pub fn load(&self, cache_dir: Option<&Path>) -> Result<Arc<dyn Linked>, ExportError> {
         let m = &self.manifest;
         let linked: Arc<dyn Linked> = match m.plugin.kind {
-            Kind::Builtin => {
-                crate::builtin::find(&m.plugin.name).ok_or_else(|| ExportError::Refused {
+            Kind::Builtin => crate::builtin::load(&m.plugin.name, cache_dir).ok_or_else(|| {
+                ExportError::Refused {
                     plugin: m.plugin.name.clone(),
                     message: format!(
                         "{} says it is built in, but this bexio-bi has no built-in plugin of that name (built in: {})",
                         m.path.display(),
-                        builtin_names().join(", ")
+                        crate::builtin::names().join(", ")
                     ),
-                })?
-            }
+                }
+            })??,
             Kind::Native => Arc::new(Native::load(&m.verify_artifact()?)?),
             Kind::Wasm => Arc::new(Wasm::load(&m.verify_artifact()?, cache_dir)?),
         };
@@ -88,13 +93,6 @@ impl Entry {
         }
         Ok(linked)
     }
-}
-
-fn builtin_names() -> Vec<String> {
-    crate::builtin::all()
-        .iter()
-        .map(|p| p.info().name.clone())
-        .collect()
 }
 
 /// Every plugin on a search path.
@@ -372,15 +370,15 @@ mod tests {
         let r = Registry::discover(&[]);
         assert!(r.broken.is_empty(), "{:?}", r.broken);
         let names: Vec<&str> = r.entries.iter().map(|e| e.name()).collect();
-        for b in crate::builtin::all() {
-            let i = b.info();
-            let e = r.get(&i.name).expect("a manifest per built-in plugin");
+        for name in crate::builtin::names() {
+            let e = r.get(&name).expect("a manifest per built-in plugin");
             assert_eq!(e.manifest.plugin.kind, Kind::Builtin);
+            let p = e.load(None).expect("loads");
+            let i = p.info();
             assert_eq!(e.manifest.plugin.version, i.version, "{}", i.name);
             assert_eq!(e.manifest.plugin.description, i.description, "{}", i.name);
-            e.load(None).expect("loads");
         }
-        assert_eq!(names.len(), crate::builtin::all().len());
+        assert_eq!(names.len(), crate::builtin::names().len());
     }
 
     fn manifest(extra: &str) -> Manifest {

@@ -196,7 +196,22 @@ impl Wasm {
             path: path.to_owned(),
             source,
         })?;
-        let sha = crate::sha256_hex(&bytes);
+        Wasm::from_bytes(path, &bytes, cache_dir, started)
+    }
+
+    /// Loads a component held in memory (one shipped inside bexio-bi); `path` names it in
+    /// messages.
+    pub fn load_bytes(path: &Path, bytes: &[u8], cache_dir: Option<&Path>) -> Result<Wasm, ExportError> {
+        Wasm::from_bytes(path, bytes, cache_dir, Instant::now())
+    }
+
+    fn from_bytes(
+        path: &Path,
+        bytes: &[u8],
+        cache_dir: Option<&Path>,
+        started: Instant,
+    ) -> Result<Wasm, ExportError> {
+        let sha = crate::sha256_hex(bytes);
         let cached = cache_dir.map(|d| cache_file(d, &sha));
         let mut from_cache = false;
         let component = match cached.as_deref().filter(|c| c.exists()) {
@@ -211,11 +226,11 @@ impl Wasm {
                     }
                     Err(e) => {
                         tracing::warn!("recompiling {}: cache unusable: {e}", path.display());
-                        compile(path, &bytes, cached.as_deref())?
+                        compile(path, bytes, cached.as_deref())?
                     }
                 }
             }
-            None => compile(path, &bytes, cached.as_deref())?,
+            None => compile(path, bytes, cached.as_deref())?,
         };
         let linker = linker().map_err(|e| load_error(path, e))?;
         let pre = linker.instantiate_pre(&component).map_err(|e| {

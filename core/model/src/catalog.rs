@@ -1085,6 +1085,30 @@ pub fn table(name: &str) -> Option<&'static Table> {
     CATALOG.iter().find(|t| t.name == name)
 }
 
+/// The table and key column a `*_key` column refers to (`supplier_key` → `dim_contact.contact_key`),
+/// for the key columns of facts and dimensions after their own key.
+pub fn references(t: &Table) -> Vec<(&'static str, &'static Table, &'static str)> {
+    if t.kind == Kind::Meta {
+        return Vec::new();
+    }
+    t.columns
+        .iter()
+        .skip(1)
+        .filter(|c| c.ty == ColumnType::Key)
+        .filter_map(|c| {
+            let target = match c.name {
+                "contact_person_key" | "supplier_key" => "contact_key",
+                "debit_account_key" | "credit_account_key" | "tax_account_key" => "account_key",
+                other => other,
+            };
+            CATALOG
+                .iter()
+                .find(|o| o.kind != Kind::Meta && o.columns[0].name == target)
+                .map(|o| (c.name, o, target))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
@@ -1121,30 +1145,21 @@ mod tests {
     /// Every `*_key` column of a fact refers to a dimension that has that key.
     #[test]
     fn foreign_keys_point_at_dimensions() {
-        let dims: HashSet<&str> = CATALOG
-            .iter()
-            .filter(|t| t.kind == Kind::Dimension)
-            .map(|t| t.columns[0].name)
-            .collect();
-        let facts: HashSet<&str> = CATALOG
-            .iter()
-            .filter(|t| t.kind == Kind::Fact)
-            .map(|t| t.columns[0].name)
-            .collect();
         for t in CATALOG.iter().filter(|t| t.kind != Kind::Meta) {
+            let refs = references(t);
             for c in t.columns.iter().skip(1).filter(|c| c.ty == ColumnType::Key) {
-                let target = match c.name {
-                    "contact_person_key" | "supplier_key" => "contact_key",
-                    "debit_account_key" | "credit_account_key" | "tax_account_key" => "account_key",
-                    other => other,
-                };
-                assert!(
-                    dims.contains(target) || facts.contains(target),
-                    "{}.{} refers to nothing",
-                    t.name,
-                    c.name
-                );
+                let r = refs.iter().find(|r| r.0 == c.name);
+                assert!(r.is_some(), "{}.{} refers to nothing", t.name, c.name);
+                let (_, target, column) = r.expect("checked");
+                assert_ne!(target.kind, Kind::Meta);
+                assert_eq!(target.columns[0].name, *column);
             }
         }
+        let f = table("fact_invoice").expect("fact_invoice");
+        assert!(
+            references(f)
+                .iter()
+                .any(|(c, t, k)| *c == "contact_key" && t.name == "dim_contact" && *k == "contact_key")
+        );
     }
 }

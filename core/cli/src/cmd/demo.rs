@@ -20,6 +20,9 @@ use clap::Args as ClapArgs;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+/// The exporters the demo writes every company through.
+const FORMATS: [&str; 4] = ["parquet", "csv", "xlsx", "qvd"];
+
 /// Options of `demo`.
 #[derive(Debug, ClapArgs)]
 pub struct Args {
@@ -93,6 +96,8 @@ struct Report {
     backup_target: String,
     /// The latest version of every company exported through the built-in plugins.
     exports: Vec<ExportReport>,
+    /// The folder holding every export: `<company>/<format>/…`.
+    exports_dir: String,
 }
 
 /// One company through one exporter.
@@ -377,10 +382,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let backup = store.backup(&target).await?;
     let again = store.backup(&target).await?;
     let backup_verified = store.verify_backup(&target, &again.id).await?;
-    // Every company's latest version through the built-in exporters, in one pass each.
+    // Every company's latest version through the file exporters (Parquet, CSV, Excel and the
+    // sandboxed QVD component), in one pass each.
     let export_dir = dir.join("exports");
     let exports = tokio::task::block_in_place(|| -> anyhow::Result<Vec<ExportReport>> {
-        let names = ["parquet".to_owned(), "csv".to_owned()];
+        let names = FORMATS.map(str::to_owned);
         let plugins = super::export::prepare(&names, &Default::default())?;
         let mut out = Vec::new();
         for c in &companies {
@@ -437,6 +443,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         backup_verified,
         backup_target: target.url().to_owned(),
         exports,
+        exports_dir: export_dir.display().to_string(),
     };
     sandbox.stop().await;
 
@@ -587,6 +594,11 @@ fn print_report(r: &Report) {
             Some(err) => println!("Export {} → {} FAILED: {err}", e.company_id, e.plugin),
         }
     }
+    println!(
+        "Every format ({}) is in {}",
+        FORMATS.join(", "),
+        r.exports_dir
+    );
     println!(
         "{} API requests in {:.1} s ({:.1} minutes of bexio time at its real rate limits)",
         r.requests, r.seconds, r.simulated_minutes

@@ -126,6 +126,9 @@ pub(super) fn export_version(
                 .iter()
                 .filter_map(|s| secrets.get(s).map(|v| (s.clone(), v.clone())))
                 .collect(),
+            work_dir: crate::home::data_dir()
+                .ok()
+                .map(|d| d.join("plugins").join(&p.name)),
         };
         let request = OpenRequest {
             config: p.granted.config.clone(),
@@ -311,7 +314,34 @@ fn with_rows(
         bexio_bi_export::ROWS_METADATA.to_owned(),
         t.rows.to_string(),
     );
-    Arc::new(schema.as_ref().clone().with_metadata(metadata))
+    let mut schema = schema.as_ref().clone().with_metadata(metadata);
+    // The star schema's keys, for targets that declare them (Tableau relationships, databases).
+    if let Some(model) = bexio_bi_model::catalog::table(table) {
+        let refs = bexio_bi_model::catalog::references(model);
+        let fields: Vec<arrow_schema::Field> = schema
+            .fields()
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let key = if i == 0 && model.kind != bexio_bi_model::catalog::Kind::Meta {
+                    Some("primary".to_owned())
+                } else {
+                    refs.iter()
+                        .find(|(c, _, _)| c == f.name())
+                        .map(|(_, t, k)| format!("{}.{k}", t.name))
+                };
+                let mut f = f.as_ref().clone();
+                if let Some(key) = key {
+                    let mut m = f.metadata().clone();
+                    m.insert(bexio_bi_export::KEY_METADATA.to_owned(), key);
+                    f = f.with_metadata(m);
+                }
+                f
+            })
+            .collect();
+        schema = arrow_schema::Schema::new_with_metadata(fields, schema.metadata().clone());
+    }
+    Arc::new(schema)
 }
 
 /// A stored table's schema: the star schema's, or (for a table the catalog does not know) its

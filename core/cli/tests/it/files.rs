@@ -1,5 +1,5 @@
 //! Files written by the exporters, read back by readers we did not write (Python: pyarrow, csv,
-//! openpyxl),
+//! openpyxl, tableauhyperapi; pyqvd, openqvd and qvdrs),
 //! compared with the store and with the sandbox's ground truth to the cent.
 
 use std::collections::BTreeMap;
@@ -55,7 +55,7 @@ fn sums(v: &serde_json::Value) -> BTreeMap<String, Decimal> {
 }
 
 #[test]
-fn parquet_arrow_csv_and_xlsx_read_back_by_independent_readers() {
+fn every_file_format_is_read_back_by_independent_readers() {
     let python = python();
     let acme = Synced::new(
         "files",
@@ -110,7 +110,7 @@ fn parquet_arrow_csv_and_xlsx_read_back_by_independent_readers() {
 
     let out = home.join("exports");
     let out_s = out.to_str().expect("utf8");
-    ok(run(&["export", "--to", "parquet,csv,xlsx", "--out", out_s]));
+    ok(run(&["export", "--to", "parquet,csv,xlsx,qvd,hyper", "--out", out_s]));
     ok(run(&[
         "plugins",
         "enable",
@@ -137,6 +137,7 @@ fn parquet_arrow_csv_and_xlsx_read_back_by_independent_readers() {
         ("arrow", arrow_out.join(&tenant).join("parquet")),
         ("csv", excel_out.join(&tenant).join("csv")),
         ("xlsx", out.join(&tenant).join("xlsx")),
+        ("hyper", out.join(&tenant).join("hyper")),
     ] {
         let found = read_back(&python, kind, &dir);
         let what = format!("{kind} in {}", dir.display());
@@ -184,6 +185,20 @@ fn parquet_arrow_csv_and_xlsx_read_back_by_independent_readers() {
                     .map(|r| r.trim_start_matches(|c: char| c.is_ascii_alphabetic()));
                 assert_eq!(last_row, Some(format!("{}", data_rows + 1).as_str()), "{what}: {sheet}");
             }
+        } else if kind == "hyper" {
+            // Tableau's own types: exact NUMERIC, DATE, TIMESTAMPTZ; keys declared.
+            assert_eq!(invoice["total"]["type"], "NUMERIC(18, 2)", "{what}");
+            assert_eq!(invoice["invoice_date"]["type"], "DATE", "{what}");
+            assert_eq!(invoice["invoice_key"]["not_null"], true, "{what}");
+            let keys = found["keys"].as_array().expect("keys");
+            let count = |k: &str| {
+                keys.iter()
+                    .filter(|c| c["kind"] == k)
+                    .filter_map(|c| c["count"].as_u64())
+                    .sum::<u64>()
+            };
+            assert!(count("primary") >= 10, "{what}: {keys:?}");
+            assert!(count("foreign") >= 10, "{what}: {keys:?}");
         } else if kind != "csv" {
             // Exact types survive: decimals stay decimals, dates dates.
             assert!(
@@ -205,4 +220,40 @@ fn parquet_arrow_csv_and_xlsx_read_back_by_independent_readers() {
             .sum();
         assert!(nulls > 0, "{what}: no NULLs at all");
     }
+
+    // QVD, written by the sandboxed WebAssembly component, read by all three QVD readers.
+    let qvd_dir = out.join(&tenant).join("qvd");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/qvd_read.py");
+    let read = Command::new(&python)
+        .arg(script)
+        .arg(&qvd_dir)
+        .arg("--summary")
+        .output()
+        .expect("python");
+    assert!(read.status.success(), "{}", String::from_utf8_lossy(&read.stderr));
+    let found: serde_json::Value = serde_json::from_slice(&read.stdout).expect("JSON");
+    for (table, n) in &rows {
+        for reader in ["pyqvd", "openqvd", "qvdrs"] {
+            let got = &found[format!("{table}.qvd")][reader];
+            let what = format!("{table}.qvd by {reader}");
+            assert!(got["error"].is_null(), "{what}: {}", got["error"]);
+            assert_eq!(got["rows"].as_u64(), Some(*n), "{what}: rows");
+            if table == "fact_invoice" {
+                assert_eq!(sums(&got["invoice_totals"]), truth, "{what}: invoice totals");
+                // Dates come back as dates (pyqvd gives every value as its text).
+                let date = &got["types"]["invoice_date"];
+                let want = if reader == "pyqvd" { "s" } else { "d" };
+                assert_eq!(date, &serde_json::json!([want]), "{what}: invoice_date");
+                assert!(got["letters"].as_array().is_some_and(|l| !l.is_empty()), "{what}");
+            }
+        }
+    }
+    let nulls: u64 = found
+        .as_object()
+        .expect("files")
+        .values()
+        .flat_map(|f| f["qvdrs"]["nulls"].as_object().expect("nulls").values())
+        .filter_map(|n| n.as_u64())
+        .sum();
+    assert!(nulls > 0, "no NULLs came back from the QVD files");
 }

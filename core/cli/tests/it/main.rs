@@ -194,19 +194,19 @@ fn demo_runs_end_to_end_and_reconciles() {
         serde_json::from_slice(&out.stdout).expect("demo --json prints JSON");
     let companies = report["companies"].as_array().expect("companies");
     assert_eq!(companies.len(), 2);
-    // Every company through both built-in exporters.
+    // Every company through every file exporter.
     let exports = report["exports"].as_array().expect("exports");
-    assert_eq!(exports.len(), 4, "{report}");
+    assert_eq!(exports.len(), 2 * 4, "{report}");
     for e in exports {
         assert!(e["error"].is_null(), "{e}");
         assert!(e["rows"].as_u64().unwrap_or(0) > 400, "{e}");
         let dir = std::path::Path::new(e["dir"].as_str().expect("dir"));
-        let ext = if e["plugin"] == "parquet" {
-            "parquet"
-        } else {
-            "csv"
+        let file = match e["plugin"].as_str() {
+            Some("xlsx") => "bexio-bi.xlsx".to_owned(),
+            Some(ext) => format!("fact_invoice.{ext}"),
+            None => panic!("{e}"),
         };
-        assert!(dir.join(format!("fact_invoice.{ext}")).exists(), "{e}");
+        assert!(dir.join(&file).exists(), "{e}: no {file}");
     }
     for c in companies {
         assert_eq!(c["reconciled"], true, "{c}");
