@@ -31,7 +31,7 @@ fn main() {
     for (krate, stem, name) in EMBEDDED {
         let dest = out.join(format!("{name}.wasm"));
         let built = if skip {
-            Err("BEXIO_BI_NO_EMBEDDED_WASM=1".to_owned())
+            Err(Missing::Target("BEXIO_BI_NO_EMBEDDED_WASM=1".to_owned()))
         } else {
             build(&root, krate, stem, &out)
         };
@@ -39,9 +39,12 @@ fn main() {
             Ok(artifact) => {
                 std::fs::copy(&artifact, &dest).expect("copying the component into OUT_DIR");
             }
-            Err(why) => {
+            Err(Missing::Other(why)) => {
+                panic!("building the {name} plugin for wasm32-wasip2 failed:\n{why}")
+            }
+            Err(Missing::Target(why)) => {
                 println!(
-                    "cargo:warning=bexio-bi is built without its {name} plugin ({why}); install the target with `rustup target add wasm32-wasip2` and build again"
+                    "cargo:warning=bexio-bi is built without its {name} plugin ({why}): run `rustup target add wasm32-wasip2` and build again"
                 );
                 // An empty file: the host treats it as absent.
                 std::fs::write(&dest, b"").expect("writing into OUT_DIR");
@@ -50,7 +53,13 @@ fn main() {
     }
 }
 
-fn build(root: &Path, krate: &str, stem: &str, out: &Path) -> Result<PathBuf, String> {
+/// Why a component is not embedded: the target is missing (a warning), or its build failed (an error).
+enum Missing {
+    Target(String),
+    Other(String),
+}
+
+fn build(root: &Path, krate: &str, stem: &str, out: &Path) -> Result<PathBuf, Missing> {
     let profile = if std::env::var("PROFILE").is_ok_and(|p| p == "release") {
         "release"
     } else {
@@ -65,7 +74,14 @@ fn build(root: &Path, krate: &str, stem: &str, out: &Path) -> Result<PathBuf, St
     c.arg("build")
         .arg("--manifest-path")
         .arg(root.join("Cargo.toml"))
-        .args(["-p", krate, "--target", "wasm32-wasip2", "--locked", "--quiet"])
+        .args([
+            "-p",
+            krate,
+            "--target",
+            "wasm32-wasip2",
+            "--locked",
+            "--quiet",
+        ])
         .env("CARGO_TARGET_DIR", &target_dir)
         // What the outer cargo set for the host (clippy's driver, host flags) is not for the guest.
         .env_remove("RUSTC_WORKSPACE_WRAPPER")
@@ -76,20 +92,18 @@ fn build(root: &Path, krate: &str, stem: &str, out: &Path) -> Result<PathBuf, St
     if profile == "release" {
         c.arg("--release");
     }
-    let output = c.output().map_err(|e| format!("cannot run cargo: {e}"))?;
+    let output = c
+        .output()
+        .map_err(|e| Missing::Other(format!("cannot run cargo: {e}")))?;
     if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let first = stderr
-            .lines()
-            .find(|l| l.contains("error"))
-            .unwrap_or("cargo failed")
-            .trim()
-            .to_owned();
-        return Err(if stderr.contains("wasm32-wasip2") && stderr.contains("target may not be installed") {
-            "the Rust target wasm32-wasip2 is not installed".to_owned()
-        } else {
-            format!("building it for wasm32-wasip2 failed: {first}")
-        });
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        return Err(
+            if stderr.contains("wasm32-wasip2") && stderr.contains("target may not be installed") {
+                Missing::Target("the Rust target wasm32-wasip2 is not installed".to_owned())
+            } else {
+                Missing::Other(stderr)
+            },
+        );
     }
     let artifact = target_dir
         .join("wasm32-wasip2")
@@ -98,6 +112,9 @@ fn build(root: &Path, krate: &str, stem: &str, out: &Path) -> Result<PathBuf, St
     if artifact.exists() {
         Ok(artifact)
     } else {
-        Err(format!("{} was not built", artifact.display()))
+        Err(Missing::Other(format!(
+            "{} was not built",
+            artifact.display()
+        )))
     }
 }

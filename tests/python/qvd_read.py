@@ -112,7 +112,7 @@ def main():
                         if row[ti] is not None:
                             cur = tag(row[ci])[1]
                             sums[cur] = sums.get(cur, decimal.Decimal(0)) + exact(row[ti])
-                letters = sorted({ch for row in rows for v in row if isinstance(v, str) for ch in v if ord(ch) > 127})
+                letters = sorted({ch for row in rows for v in row if tag(v) and tag(v)[0] == "s" for ch in tag(v)[1] if ord(ch) > 127})
                 out[name][r] = {
                     "rows": len(rows),
                     "fields": cols,

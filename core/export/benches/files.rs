@@ -67,7 +67,9 @@ fn lines(from: usize, n: usize) -> RecordBatch {
         ),
         (
             "position",
-            col(Arc::new(Int64Array::from_iter_values(ids.clone().map(|i| i % 5 + 1)))),
+            col(Arc::new(Int64Array::from_iter_values(
+                ids.clone().map(|i| i % 5 + 1),
+            ))),
         ),
         (
             "article_key",
@@ -77,13 +79,19 @@ fn lines(from: usize, n: usize) -> RecordBatch {
         ),
         (
             "text",
-            col(Arc::new(StringArray::from_iter_values(ids.clone().map(|i| {
-                format!("{} #{}", ARTICLES[(i % 7) as usize], i % 700)
-            })))),
+            col(Arc::new(StringArray::from_iter_values(ids.clone().map(
+                |i| format!("{} #{}", ARTICLES[(i % 7) as usize], i % 700),
+            )))),
         ),
         (
             "quantity",
-            dec(ids.clone().map(|i| Some(i128::from(i % 40 + 1) * 2500)).collect(), 18, 4),
+            dec(
+                ids.clone()
+                    .map(|i| Some(i128::from(i % 40 + 1) * 2500))
+                    .collect(),
+                18,
+                4,
+            ),
         ),
         (
             "unit_price",
@@ -119,7 +127,13 @@ fn lines(from: usize, n: usize) -> RecordBatch {
         ),
         (
             "tax_rate",
-            dec(ids.clone().map(|i| Some(if i % 3 == 0 { 26_000 } else { 81_000 })).collect(), 9, 4),
+            dec(
+                ids.clone()
+                    .map(|i| Some(if i % 3 == 0 { 26_000 } else { 81_000 }))
+                    .collect(),
+                9,
+                4,
+            ),
         ),
         (
             "currency_code",
@@ -203,7 +217,10 @@ fn child(format: &str, rows: usize, mode: &str, out: &Path, cache: &Path) {
         },
     };
     let pre: Vec<RecordBatch> = if mode == "time" {
-        (0..rows).step_by(BATCH).map(|f| lines(f, BATCH.min(rows - f))).collect()
+        (0..rows)
+            .step_by(BATCH)
+            .map(|f| lines(f, BATCH.min(rows - f)))
+            .collect()
     } else {
         Vec::new()
     };
@@ -215,8 +232,11 @@ fn child(format: &str, rows: usize, mode: &str, out: &Path, cache: &Path) {
         }
     } else {
         for f in (0..rows).step_by(BATCH) {
-            s.write(&Batch::new("fact_invoice_line", lines(f, BATCH.min(rows - f))))
-                .expect("write");
+            s.write(&Batch::new(
+                "fact_invoice_line",
+                lines(f, BATCH.min(rows - f)),
+            ))
+            .expect("write");
         }
     }
     let summary = s.finish().expect("finish");
@@ -277,7 +297,12 @@ fn theirs(python: &Path, kind: &str, ipc: &Path) -> serde_json::Value {
 
 fn median_of(f: impl Fn() -> serde_json::Value, runs: usize) -> serde_json::Value {
     let mut v: Vec<serde_json::Value> = (0..runs).map(|_| f()).collect();
-    v.sort_by(|a, b| a["seconds"].as_f64().partial_cmp(&b["seconds"].as_f64()).expect("time"));
+    v.sort_by(|a, b| {
+        a["seconds"]
+            .as_f64()
+            .partial_cmp(&b["seconds"].as_f64())
+            .expect("time")
+    });
     v.swap_remove(v.len() / 2)
 }
 
@@ -285,10 +310,19 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--child") {
         let rows = args[3].parse().expect("rows");
-        child(&args[2], rows, &args[4], Path::new(&args[5]), Path::new(&args[6]));
+        child(
+            &args[2],
+            rows,
+            &args[4],
+            Path::new(&args[5]),
+            Path::new(&args[6]),
+        );
         return;
     }
-    let rows: usize = std::env::var("BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let rows: usize = std::env::var("BENCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
     let big: usize = std::env::var("BENCH_BIG_ROWS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -297,7 +331,11 @@ fn main() {
         .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/venv.sh"))
         .output()
         .expect("venv.sh");
-    assert!(venv.status.success(), "the venv: {}", String::from_utf8_lossy(&venv.stderr));
+    assert!(
+        venv.status.success(),
+        "the venv: {}",
+        String::from_utf8_lossy(&venv.stderr)
+    );
     let python = PathBuf::from(String::from_utf8_lossy(&venv.stdout).trim().to_owned());
 
     // The same table for the Python tools, as an Arrow IPC file.
@@ -323,7 +361,9 @@ fn main() {
         ("Tableau .hyper", "hyper", &["hyper"]),
         ("Qlik .qvd", "qvd-native", &["qvdrs", "pyqvd"]),
     ];
-    println!("\n{rows} invoice lines (14 columns), from the table in memory to the finished file; each writer in its own process\n");
+    println!(
+        "\n{rows} invoice lines (14 columns), from the table in memory to the finished file; each writer in its own process\n"
+    );
     println!("| format | writer | time | rows/s | peak RSS | file | ours vs theirs |");
     println!("|---|---|---:|---:|---:|---:|---:|");
     let row = |format: &str, who: &str, v: &serde_json::Value, base: Option<f64>| {

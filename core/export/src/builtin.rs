@@ -28,10 +28,8 @@ pub fn find(name: &str) -> Option<Arc<dyn Linked>> {
 
 /// The WebAssembly components shipped inside the binary, by name; empty bytes when bexio-bi was
 /// built without the `wasm32-wasip2` target.
-const EMBEDDED: &[(&str, &[u8])] = &[(
-    "qvd",
-    include_bytes!(concat!(env!("OUT_DIR"), "/qvd.wasm")),
-)];
+const EMBEDDED: &[(&str, &[u8])] =
+    &[("qvd", include_bytes!(concat!(env!("OUT_DIR"), "/qvd.wasm")))];
 
 /// The names of every plugin shipped inside the binary, linked in or embedded.
 pub fn names() -> Vec<String> {
@@ -58,10 +56,7 @@ pub fn load(name: &str, cache_dir: Option<&Path>) -> Option<Result<Arc<dyn Linke
         }));
     }
     let label = PathBuf::from(format!("<built in>/{name}.wasm"));
-    Some(
-        Wasm::load_bytes(&label, bytes, cache_dir)
-            .map(|w| Arc::new(w) as Arc<dyn Linked>),
-    )
+    Some(Wasm::load_bytes(&label, bytes, cache_dir).map(|w| Arc::new(w) as Arc<dyn Linked>))
 }
 
 /// An [`Exporter`] linked in.

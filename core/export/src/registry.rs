@@ -28,7 +28,10 @@ const SHIPPED: &[(&str, &str)] = &[
         "manifests/xlsx.toml",
         include_str!("../../../manifests/xlsx.toml"),
     ),
-    ("manifests/qvd.toml", include_str!("../../../manifests/qvd.toml")),
+    (
+        "manifests/qvd.toml",
+        include_str!("../../../manifests/qvd.toml"),
+    ),
     (
         "manifests/hyper.toml",
         include_str!("../../../manifests/hyper.toml"),

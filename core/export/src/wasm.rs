@@ -201,7 +201,11 @@ impl Wasm {
 
     /// Loads a component held in memory (one shipped inside bexio-bi); `path` names it in
     /// messages.
-    pub fn load_bytes(path: &Path, bytes: &[u8], cache_dir: Option<&Path>) -> Result<Wasm, ExportError> {
+    pub fn load_bytes(
+        path: &Path,
+        bytes: &[u8],
+        cache_dir: Option<&Path>,
+    ) -> Result<Wasm, ExportError> {
         Wasm::from_bytes(path, bytes, cache_dir, Instant::now())
     }
 

@@ -1156,10 +1156,8 @@ mod tests {
             }
         }
         let f = table("fact_invoice").expect("fact_invoice");
-        assert!(
-            references(f)
-                .iter()
-                .any(|(c, t, k)| *c == "contact_key" && t.name == "dim_contact" && *k == "contact_key")
-        );
+        assert!(references(f).iter().any(|(c, t, k)| *c == "contact_key"
+            && t.name == "dim_contact"
+            && *k == "contact_key"));
     }
 }

@@ -103,7 +103,10 @@ fn sql_type(t: &DataType) -> (SqlType, Option<DataType>) {
         DataType::Date32 => (SqlType::date(), None),
         DataType::Timestamp(_, Some(_)) => (
             SqlType::timestamp_tz(),
-            Some(DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))),
+            Some(DataType::Timestamp(
+                TimeUnit::Microsecond,
+                Some("UTC".into()),
+            )),
         ),
         DataType::Timestamp(_, None) => (
             SqlType::timestamp(),
@@ -150,7 +153,9 @@ fn find_hyperd(configured: Option<&Path>) -> Result<PathBuf, Error> {
     }
     let venv = std::env::var_os("BEXIO_BI_VENV")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/bexio-bi/venv")));
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/bexio-bi/venv"))
+        });
     if let Some(venv) = &venv {
         if let Ok(libs) = std::fs::read_dir(venv.join("lib")) {
             for lib in libs.flatten() {
@@ -197,20 +202,43 @@ fn run(
         .map_err(|e| hyper_error(&format!("cannot start {}", hyperd.display()), e))?;
     host.log(
         Level::Debug,
-        &format!("hyperd started ({}), log in {}", hyperd.display(), log_dir.display()),
+        &format!(
+            "hyperd started ({}), log in {}",
+            hyperd.display(),
+            log_dir.display()
+        ),
     );
     let conn = Connection::new(&process, &path, CreateMode::CreateAndReplace)
         .map_err(|e| hyper_error(&format!("cannot create {}", path.display()), e))?;
+    let Some(statements) = feed(&conn, &rx)? else {
+        // The exporter went away without finishing (abort): drop everything, hyperd stops.
+        return Err(Error::internal("aborted"));
+    };
+    for sql in statements {
+        conn.execute_command(&sql)
+            .map_err(|e| hyper_error(&format!("declaring keys ({sql})"), e))?;
+    }
+    conn.close()
+        .map_err(|e| hyper_error(&format!("closing {}", path.display()), e))?;
+    process
+        .shutdown_graceful()
+        .map_err(|e| hyper_error("stopping hyperd", e))?;
+    Ok(())
+}
+
+/// Creates the tables and inserts the rows that arrive; returns the key statements sent with
+/// `Finish`, or `None` when the exporter went away first.
+fn feed(conn: &Connection, rx: &Receiver<Msg>) -> Result<Option<Vec<String>>, Error> {
     let mut inserter: Option<(String, ArrowInserter<'_>)> = None;
     for msg in rx {
         match msg {
             Msg::Table(def) => {
                 finish_table(inserter.take())?;
                 let name = def.table_name();
-                Catalog::new(&conn)
+                Catalog::new(conn)
                     .create_table(&def)
                     .map_err(|e| hyper_error(&format!("creating table {name}"), e))?;
-                let ins = ArrowInserter::new(&conn, &def)
+                let ins = ArrowInserter::new(conn, &def)
                     .map_err(|e| hyper_error(&format!("inserting into {name}"), e))?;
                 inserter = Some((name, ins));
             }
@@ -223,21 +251,11 @@ fn run(
             }
             Msg::Finish(statements) => {
                 finish_table(inserter.take())?;
-                for sql in statements {
-                    conn.execute_command(&sql)
-                        .map_err(|e| hyper_error(&format!("declaring keys ({sql})"), e))?;
-                }
-                conn.close()
-                    .map_err(|e| hyper_error(&format!("closing {}", path.display()), e))?;
-                process
-                    .shutdown_graceful()
-                    .map_err(|e| hyper_error("stopping hyperd", e))?;
-                return Ok(());
+                return Ok(Some(statements));
             }
         }
     }
-    // The exporter went away without finishing (abort): drop everything, hyperd stops.
-    Err(Error::internal("aborted"))
+    Ok(None)
 }
 
 impl Hyper {
@@ -246,9 +264,10 @@ impl Hyper {
         match sent {
             Some(Ok(())) => Ok(()),
             // The writer stopped: its error says why.
-            _ => Err(self.join().err().unwrap_or_else(|| {
-                Error::internal("the Hyper writer stopped without saying why")
-            })),
+            _ => Err(self
+                .join()
+                .err()
+                .unwrap_or_else(|| Error::internal("the Hyper writer stopped without saying why"))),
         }
     }
 

@@ -75,11 +75,9 @@ enum Kind {
 
 fn kind_of(t: &DataType) -> (Kind, FieldType) {
     match t {
-        DataType::Int8
-        | DataType::Int16
-        | DataType::Int32
-        | DataType::UInt8
-        | DataType::UInt16 => (Kind::Int, FieldType::Integer),
+        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::UInt8 | DataType::UInt16 => {
+            (Kind::Int, FieldType::Integer)
+        }
         DataType::Int64 | DataType::UInt32 | DataType::UInt64 => (Kind::BigInt, FieldType::Integer),
         DataType::Float32 | DataType::Float64 => (Kind::Float, FieldType::Real),
         DataType::Decimal128(_, s) => (
@@ -161,7 +159,10 @@ impl ColumnValues for Column<'_> {
                         let _ = write!(s, "{days}");
                     }
                 }
-                f(Some(Symbol::DualInt(days.saturating_add(QLIK_UNIX_DAYS), s)));
+                f(Some(Symbol::DualInt(
+                    days.saturating_add(QLIK_UNIX_DAYS),
+                    s,
+                )));
             }
             Kind::Timestamp(unit) => {
                 let micros = match unit {

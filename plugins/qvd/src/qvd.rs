@@ -236,9 +236,10 @@ impl Field {
     fn intern(&mut self, key: &[u8], hasher: &hashbrown::DefaultHashBuilder) -> u32 {
         let hash = hasher.hash_one(key);
         let symbols = &self.symbols;
-        if let Some(&(_, _, i)) = self.lookup.find(hash, |&(at, len, _)| {
-            &symbols[at..at + len as usize] == key
-        }) {
+        if let Some(&(_, _, i)) = self
+            .lookup
+            .find(hash, |&(at, len, _)| &symbols[at..at + len as usize] == key)
+        {
             return i;
         }
         let i = self.count;
@@ -288,7 +289,15 @@ fn escape(s: &str) -> String {
 /// Number format and tags of a field, as Qlik writes them.
 fn format_of(field: &Field) -> (String, Vec<&'static str>) {
     let (kind, n_dec, thou, fmt, dec, sep, mut tags) = match field.kind {
-        FieldType::Integer => ("INTEGER", 0, 0, "###0".to_owned(), "", "", vec!["$numeric", "$integer"]),
+        FieldType::Integer => (
+            "INTEGER",
+            0,
+            0,
+            "###0".to_owned(),
+            "",
+            "",
+            vec!["$numeric", "$integer"],
+        ),
         FieldType::Real => ("REAL", 14, 0, String::new(), ".", "", vec!["$numeric"]),
         FieldType::Fixed(s) => (
             "FIX",
@@ -356,8 +365,14 @@ fn write_file(
     x.push_str("<QvdTableHeader>\r\n");
     // The build number of the Qlik files this layout was checked against.
     x.push_str("  <QvBuildNo>50640</QvBuildNo>\r\n");
-    x.push_str(&format!("  <CreatorDoc>bexio-bi {}</CreatorDoc>\r\n", env!("CARGO_PKG_VERSION")));
-    x.push_str(&format!("  <CreateUtcTime>{}</CreateUtcTime>\r\n", escape(created_utc)));
+    x.push_str(&format!(
+        "  <CreatorDoc>bexio-bi {}</CreatorDoc>\r\n",
+        env!("CARGO_PKG_VERSION")
+    ));
+    x.push_str(&format!(
+        "  <CreateUtcTime>{}</CreateUtcTime>\r\n",
+        escape(created_utc)
+    ));
     x.push_str("  <SourceCreateUtcTime></SourceCreateUtcTime>\r\n");
     x.push_str("  <SourceFileUtcTime></SourceFileUtcTime>\r\n");
     x.push_str("  <SourceFileSize>-1</SourceFileSize>\r\n");
@@ -368,7 +383,10 @@ fn write_file(
     for (f, &(bias, width)) in fields.iter().zip(&layouts) {
         let (number_format, tags) = format_of(f);
         x.push_str("    <QvdFieldHeader>\r\n");
-        x.push_str(&format!("      <FieldName>{}</FieldName>\r\n", escape(&f.name)));
+        x.push_str(&format!(
+            "      <FieldName>{}</FieldName>\r\n",
+            escape(&f.name)
+        ));
         x.push_str(&format!("      <BitOffset>{bit}</BitOffset>\r\n"));
         x.push_str(&format!("      <BitWidth>{width}</BitWidth>\r\n"));
         x.push_str(&format!("      <Bias>{bias}</Bias>\r\n"));

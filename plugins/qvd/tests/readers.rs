@@ -60,8 +60,11 @@ impl Expected {
             },
             Expected::Timestamp(t) => match tag {
                 "s" => x == t.format("%Y-%m-%d %H:%M:%S").to_string(),
-                _ => NaiveDateTime::parse_from_str(x, "%Y-%m-%d %H:%M:%S%.f")
-                    .is_ok_and(|r| (r - *t).num_microseconds().is_some_and(|d| d.abs() <= 1_000)),
+                _ => NaiveDateTime::parse_from_str(x, "%Y-%m-%d %H:%M:%S%.f").is_ok_and(|r| {
+                    (r - *t)
+                        .num_microseconds()
+                        .is_some_and(|d| d.abs() <= 1_000)
+                }),
             },
             Expected::Bool(b) => match tag {
                 "n" => x == if *b { "-1" } else { "0" },
@@ -107,7 +110,13 @@ fn column(rng: &mut ChaCha8Rng, rows: usize) -> (ArrayRef, Vec<Expected>) {
             let first = $gen(&mut *rng);
             let values: Vec<_> = (0..rows)
                 .map(|_| {
-                    pick(rng).then(|| if one_value { first.clone() } else { $gen(&mut *rng) })
+                    pick(rng).then(|| {
+                        if one_value {
+                            first.clone()
+                        } else {
+                            $gen(&mut *rng)
+                        }
+                    })
                 })
                 .collect();
             let expected = values
@@ -122,7 +131,12 @@ fn column(rng: &mut ChaCha8Rng, rows: usize) -> (ArrayRef, Vec<Expected>) {
             |r: &mut ChaCha8Rng| match r.random_range(0..4) {
                 0 => r.random_range(-100..100),
                 1 => r.random::<i64>(),
-                2 => [i64::MIN, i64::MAX, i64::from(i32::MIN), i64::from(i32::MAX) + 1][r.random_range(0..4)],
+                2 => [
+                    i64::MIN,
+                    i64::MAX,
+                    i64::from(i32::MIN),
+                    i64::from(i32::MAX) + 1
+                ][r.random_range(0..4)],
                 _ => r.random_range(-2_000_000_000..2_000_000_000),
             },
             Int64Array::from,
@@ -167,7 +181,11 @@ fn column(rng: &mut ChaCha8Rng, rows: usize) -> (ArrayRef, Vec<Expected>) {
                     .naive_local()
             )
         ),
-        4 => col!(|r: &mut ChaCha8Rng| r.random_bool(0.5), BooleanArray::from, Expected::Bool),
+        4 => col!(
+            |r: &mut ChaCha8Rng| r.random_bool(0.5),
+            BooleanArray::from,
+            Expected::Bool
+        ),
         5 => col!(
             |r: &mut ChaCha8Rng| match r.random_range(0..3) {
                 0 => r.random_range(-1e6..1e6),
@@ -284,7 +302,10 @@ fn random_tables_round_trip_through_three_independent_readers() {
             let escaped = |n: &str| n.contains(['&', '<', '>', '"', '\'']);
             if reader == "openqvd" {
                 for (n, want) in names.iter().zip(&c.names) {
-                    assert!(escaped(want) || n == want, "{at}: field {want:?} read as {n:?}");
+                    assert!(
+                        escaped(want) || n == want,
+                        "{at}: field {want:?} read as {n:?}"
+                    );
                 }
             } else {
                 assert_eq!(names, c.names, "{at}: field names");

@@ -17,10 +17,9 @@ use std::sync::Arc;
 use arrow_cast::display::{ArrayFormatter, FormatOptions};
 use bexio_bi_plugin_sdk::arrow_array::cast::AsArray;
 use bexio_bi_plugin_sdk::arrow_array::types::{
-    DecimalType,
-    Date32Type, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type,
-    Int64Type, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
-    TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+    Date32Type, Decimal128Type, DecimalType, Float32Type, Float64Type, Int8Type, Int16Type,
+    Int32Type, Int64Type, TimestampMicrosecondType, TimestampMillisecondType,
+    TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use bexio_bi_plugin_sdk::arrow_array::{Array, ArrayRef};
 use bexio_bi_plugin_sdk::arrow_schema::TimeUnit;
@@ -175,7 +174,10 @@ fn table_name(name: &str) -> String {
             }
         })
         .collect();
-    if s.chars().next().is_none_or(|c| c.is_ascii_digit() || c == '.') {
+    if s.chars()
+        .next()
+        .is_none_or(|c| c.is_ascii_digit() || c == '.')
+    {
         s.insert(0, '_');
     }
     // Names that look like cell references (A1, R1C1) are refused by Excel.
@@ -208,7 +210,10 @@ impl Xlsx {
     fn unique(used: &mut Vec<String>, name: String, sep: char, max: usize) -> String {
         let mut candidate = name.clone();
         let mut n = 2;
-        while used.iter().any(|u| u.to_lowercase() == candidate.to_lowercase()) {
+        while used
+            .iter()
+            .any(|u| u.to_lowercase() == candidate.to_lowercase())
+        {
             let suffix = format!("{sep}{n}");
             let keep = max - suffix.chars().count();
             candidate = format!("{}{suffix}", name.chars().take(keep).collect::<String>());
@@ -223,7 +228,9 @@ impl Xlsx {
             DataType::Decimal128(_, 2) => Kind::Number(Some(self.money.clone())),
             DataType::Decimal128(_, s) if *s > 0 => {
                 let places = "0".repeat(usize::try_from(*s).unwrap_or(0).min(30));
-                Kind::Number(Some(Format::new().set_num_format(format!("#,##0.{places}"))))
+                Kind::Number(Some(
+                    Format::new().set_num_format(format!("#,##0.{places}")),
+                ))
             }
             DataType::Decimal128(..) => Kind::Number(Some(Format::new().set_num_format("#,##0"))),
             DataType::Int8
@@ -389,30 +396,42 @@ impl Xlsx {
             .workbook
             .worksheet_from_index(sheet.index)
             .map_err(|e| xlsx_error("sheet", e))?;
-        for (col, (array, kind)) in batch.columns().iter().zip(&sheet.kinds).enumerate() {
-            let c = col as u16;
-            let fmt = match kind {
-                Kind::Other => Some(ArrayFormatter::try_new(array.as_ref(), &options)?),
-                _ => None,
-            };
-            for i in from..to {
+        // Row by row: a constant-memory sheet cannot go back to a row it has left.
+        let formatters = batch
+            .columns()
+            .iter()
+            .zip(&sheet.kinds)
+            .map(|(array, kind)| match kind {
+                Kind::Other => ArrayFormatter::try_new(array.as_ref(), &options).map(Some),
+                _ => Ok(None),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let cells = Cells {
+            date: &self.date,
+            timestamp: &self.timestamp,
+            zone: self.zone,
+        };
+        for i in from..to {
+            let row = sheet.row + (i - from) as u32;
+            for (col, ((array, kind), fmt)) in batch
+                .columns()
+                .iter()
+                .zip(&sheet.kinds)
+                .zip(&formatters)
+                .enumerate()
+            {
                 if array.is_null(i) {
                     continue;
                 }
-                let row = sheet.row + (i - from) as u32;
                 cell(
                     ws,
                     row,
-                    c,
+                    col as u16,
                     array,
                     i,
                     kind,
                     fmt.as_ref(),
-                    &Cells {
-                        date: &self.date,
-                        timestamp: &self.timestamp,
-                        zone: self.zone,
-                    },
+                    &cells,
                     &mut self.truncated,
                 )?;
             }
@@ -474,10 +493,14 @@ fn cell(
                     .value(i)
                     .saturating_mul(1_000),
                 TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().value(i),
-                TimeUnit::Nanosecond => array.as_primitive::<TimestampNanosecondType>().value(i) / 1_000,
+                TimeUnit::Nanosecond => {
+                    array.as_primitive::<TimestampNanosecondType>().value(i) / 1_000
+                }
             };
             let Some(utc) = chrono::DateTime::from_timestamp_micros(micros) else {
-                return Err(Error::data(format!("row {row}: timestamp {micros} µs is out of range")));
+                return Err(Error::data(format!(
+                    "row {row}: timestamp {micros} µs is out of range"
+                )));
             };
             let local = utc.with_timezone(&cells.zone).naive_local();
             let since = local.and_utc().timestamp_micros() as f64 / 86_400_000_000.0;
@@ -497,10 +520,9 @@ fn cell(
             ws.write_string(row, col, clip(s, truncated)).map_err(at)?;
         }
         Kind::Other => {
-            let text = fmt
-                .map(|f| f.value(i).to_string())
-                .unwrap_or_default();
-            ws.write_string(row, col, clip(&text, truncated)).map_err(at)?;
+            let text = fmt.map(|f| f.value(i).to_string()).unwrap_or_default();
+            ws.write_string(row, col, clip(&text, truncated))
+                .map_err(at)?;
         }
     }
     Ok(())
@@ -704,7 +726,8 @@ mod tests {
             (
                 "name",
                 Arc::new(StringArray::from_iter(
-                    ids.iter().map(|i| (i % 3 != 0).then(|| format!("Müller {i} €"))),
+                    ids.iter()
+                        .map(|i| (i % 3 != 0).then(|| format!("Müller {i} €"))),
                 )) as _,
             ),
             (
@@ -717,7 +740,9 @@ mod tests {
             ),
             (
                 "day",
-                Arc::new(Date32Array::from_iter_values(ids.iter().map(|i| 20_000 + *i as i32))) as _,
+                Arc::new(Date32Array::from_iter_values(
+                    ids.iter().map(|i| 20_000 + *i as i32),
+                )) as _,
             ),
             (
                 "at",
@@ -730,7 +755,9 @@ mod tests {
             ),
             (
                 "paid",
-                Arc::new(BooleanArray::from_iter(ids.iter().map(|i| Some(i % 2 == 0)))) as _,
+                Arc::new(BooleanArray::from_iter(
+                    ids.iter().map(|i| Some(i % 2 == 0)),
+                )) as _,
             ),
         ])
         .expect("batch")

@@ -21,7 +21,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 /// The exporters the demo writes every company through.
-const FORMATS: [&str; 4] = ["parquet", "csv", "xlsx", "qvd"];
+const FORMATS: [&str; 5] = ["parquet", "csv", "xlsx", "hyper", "qvd"];
 
 /// Options of `demo`.
 #[derive(Debug, ClapArgs)]

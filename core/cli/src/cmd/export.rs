@@ -128,7 +128,7 @@ pub(super) fn export_version(
                 .collect(),
             work_dir: crate::home::data_dir()
                 .ok()
-                .map(|d| d.join("plugins").join(&p.name)),
+                .map(|d| d.join("plugin-work").join(&p.name)),
         };
         let request = OpenRequest {
             config: p.granted.config.clone(),

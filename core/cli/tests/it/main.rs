@@ -196,13 +196,14 @@ fn demo_runs_end_to_end_and_reconciles() {
     assert_eq!(companies.len(), 2);
     // Every company through every file exporter.
     let exports = report["exports"].as_array().expect("exports");
-    assert_eq!(exports.len(), 2 * 4, "{report}");
+    assert_eq!(exports.len(), 2 * 5, "{report}");
     for e in exports {
         assert!(e["error"].is_null(), "{e}");
         assert!(e["rows"].as_u64().unwrap_or(0) > 400, "{e}");
         let dir = std::path::Path::new(e["dir"].as_str().expect("dir"));
         let file = match e["plugin"].as_str() {
             Some("xlsx") => "bexio-bi.xlsx".to_owned(),
+            Some("hyper") => "bexio-bi.hyper".to_owned(),
             Some(ext) => format!("fact_invoice.{ext}"),
             None => panic!("{e}"),
         };
