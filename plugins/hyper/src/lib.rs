@@ -156,15 +156,16 @@ fn find_hyperd(configured: Option<&Path>) -> Result<PathBuf, Error> {
         .or_else(|| {
             std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/bexio-bi/venv"))
         });
-    if let Some(venv) = &venv {
-        if let Ok(libs) = std::fs::read_dir(venv.join("lib")) {
-            for lib in libs.flatten() {
-                let site = lib.path().join("site-packages");
-                for candidate in ["tableauhyperapi/bin/hyper/hyperd", "pantab/hyper/hyperd"] {
-                    let p = site.join(candidate);
-                    if p.is_file() {
-                        return Ok(p);
-                    }
+    if let Some(libs) = venv
+        .as_ref()
+        .and_then(|v| std::fs::read_dir(v.join("lib")).ok())
+    {
+        for lib in libs.flatten() {
+            let site = lib.path().join("site-packages");
+            for candidate in ["tableauhyperapi/bin/hyper/hyperd", "pantab/hyper/hyperd"] {
+                let p = site.join(candidate);
+                if p.is_file() {
+                    return Ok(p);
                 }
             }
         }
@@ -326,16 +327,17 @@ impl Hyper {
                         quote(f.name())
                     )),
                     Some(r) => {
-                        if let Some((t, c)) = r.split_once('.') {
-                            if written.contains(&t) && t != table {
-                                foreign.push(format!(
-                                    "ALTER TABLE {} ADD ASSUMED FOREIGN KEY ({}) REFERENCES {} ({})",
-                                    quote(table),
-                                    quote(f.name()),
-                                    quote(t),
-                                    quote(c)
-                                ));
-                            }
+                        if let Some((t, c)) = r
+                            .split_once('.')
+                            .filter(|(t, _)| written.contains(t) && t != table)
+                        {
+                            foreign.push(format!(
+                                "ALTER TABLE {} ADD ASSUMED FOREIGN KEY ({}) REFERENCES {} ({})",
+                                quote(table),
+                                quote(f.name()),
+                                quote(t),
+                                quote(c)
+                            ));
                         }
                     }
                     None => {}

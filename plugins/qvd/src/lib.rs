@@ -101,7 +101,7 @@ struct Column<'a> {
 }
 
 impl ColumnValues for Column<'_> {
-    fn len(&self) -> usize {
+    fn rows(&self) -> usize {
         self.array.len()
     }
 

@@ -116,7 +116,7 @@ impl Symbol<'_> {
 /// One column of a batch, as the writer takes it: `symbol(row)` is `None` for NULL.
 pub trait ColumnValues {
     /// Rows in the column.
-    fn len(&self) -> usize;
+    fn rows(&self) -> usize;
     /// Calls `f` with the symbol of `row`, or `None` for NULL.
     fn with_symbol(&self, row: usize, scratch: &mut String, f: &mut dyn FnMut(Option<Symbol<'_>>));
 }
@@ -162,7 +162,7 @@ impl TableWriter {
 
     /// Adds the rows of a batch, one column per field.
     pub fn add(&mut self, columns: &[&dyn ColumnValues]) -> std::io::Result<()> {
-        let n = columns.first().map_or(0, |c| c.len());
+        let n = columns.first().map_or(0, |c| c.rows());
         let width = self.fields.len();
         self.scratch.clear();
         self.scratch.resize(n * width, 0);
@@ -435,7 +435,7 @@ fn write_file(
     // The records: each field's stored value (index − bias, NULL → 0) packed LSB first.
     let width = fields.len();
     let mut input = BufReader::with_capacity(1 << 20, File::open(spill_path)?);
-    let rows_per_chunk = (1 << 16).max(1);
+    let rows_per_chunk: usize = 1 << 16;
     let mut raw = vec![0u8; rows_per_chunk * width * 4];
     let mut packed = Vec::with_capacity(rows_per_chunk * record as usize);
     let mut left = rows;
