@@ -52,7 +52,7 @@ def main():
         import qvd
 
         path = os.path.join(out, "lines.qvd")
-        qvd.QvdTable.from_arrow(table).save(path)
+        qvd.write_arrow(table, path, table_name="fact_invoice_line")
     elif kind == "pyqvd":
         from pyqvd import QvdTable
 

@@ -46,42 +46,49 @@ fn lines(from: usize, n: usize) -> RecordBatch {
                 .expect("decimal"),
         )
     };
-    RecordBatch::try_from_iter([
+    // Every column nullable, as in every batch (NULLs depend on the rows).
+    RecordBatch::try_from_iter_with_nullable([
         (
             "line_key",
             col(Arc::new(StringArray::from_iter_values(
                 ids.clone().map(|i| format!("acme:{i}")),
             ))),
+            true,
         ),
         (
             "tenant",
             col(Arc::new(StringArray::from_iter_values(
                 ids.clone().map(|_| "acme"),
             ))),
+            true,
         ),
         (
             "invoice_key",
             col(Arc::new(StringArray::from_iter_values(
                 ids.clone().map(|i| format!("acme:{}", i / 5)),
             ))),
+            true,
         ),
         (
             "position",
             col(Arc::new(Int64Array::from_iter_values(
                 ids.clone().map(|i| i % 5 + 1),
             ))),
+            true,
         ),
         (
             "article_key",
             col(Arc::new(StringArray::from_iter(ids.clone().map(|i| {
                 (i % 11 != 0).then(|| format!("acme:{}", (i * 7) % 2000))
             })))),
+            true,
         ),
         (
             "text",
             col(Arc::new(StringArray::from_iter_values(ids.clone().map(
                 |i| format!("{} #{}", ARTICLES[(i % 7) as usize], i % 700),
             )))),
+            true,
         ),
         (
             "quantity",
@@ -92,6 +99,7 @@ fn lines(from: usize, n: usize) -> RecordBatch {
                 18,
                 4,
             ),
+            true,
         ),
         (
             "unit_price",
@@ -102,6 +110,7 @@ fn lines(from: usize, n: usize) -> RecordBatch {
                 18,
                 2,
             ),
+            true,
         ),
         (
             "discount_pct",
@@ -112,6 +121,7 @@ fn lines(from: usize, n: usize) -> RecordBatch {
                 9,
                 4,
             ),
+            true,
         ),
         (
             "total",
@@ -124,6 +134,7 @@ fn lines(from: usize, n: usize) -> RecordBatch {
                 18,
                 2,
             ),
+            true,
         ),
         (
             "tax_rate",
@@ -134,18 +145,21 @@ fn lines(from: usize, n: usize) -> RecordBatch {
                 9,
                 4,
             ),
+            true,
         ),
         (
             "currency_code",
             col(Arc::new(StringArray::from_iter_values(
                 ids.clone().map(|i| if i % 10 == 0 { "EUR" } else { "CHF" }),
             ))),
+            true,
         ),
         (
             "invoice_date",
             col(Arc::new(Date32Array::from_iter_values(
                 ids.clone().map(|i| 19_000 + (i / 5 % 2000) as i32),
             ))),
+            true,
         ),
         (
             "updated_at",
@@ -155,6 +169,7 @@ fn lines(from: usize, n: usize) -> RecordBatch {
                 )
                 .with_timezone("UTC"),
             )),
+            true,
         ),
     ])
     .expect("batch")
@@ -377,7 +392,12 @@ fn main() {
             base.map_or("".to_owned(), |b| format!("{:.1}× faster", s / b))
         );
     };
-    for (title, ours_name, competitors) in pairs {
+    // BENCH_ONLY=xlsx,qvd runs only those formats.
+    let only: Vec<String> = std::env::var("BENCH_ONLY")
+        .map(|v| v.split(',').map(str::to_owned).collect())
+        .unwrap_or_default();
+    let wanted = |f: &str| only.is_empty() || only.iter().any(|o| f.starts_with(o.as_str()));
+    for (title, ours_name, competitors) in pairs.iter().filter(|p| wanted(p.1)) {
         let mine = median_of(|| ours(ours_name, rows, "time", &cache), 3);
         let base = mine["seconds"].as_f64().unwrap_or(f64::NAN);
         row(title, &format!("bexio-bi {ours_name}"), &mine, None);
@@ -387,7 +407,9 @@ fn main() {
             row(title, "bexio-bi qvd-wasm (sandboxed)", &wasm, None);
             println!("| | WebAssembly vs native | {:.2}× | | | | |", w / base);
         }
-        for c in *competitors {
+        // BENCH_THEIRS=0 leaves the other tools out (their figures from an earlier run).
+        let theirs_too = std::env::var("BENCH_THEIRS").map_or(true, |v| v != "0");
+        for c in competitors.iter().filter(|_| theirs_too) {
             let name = match *c {
                 "parquet" => "pyarrow.parquet.write_table",
                 "xlsx" => "openpyxl (write-only)",
@@ -402,7 +424,10 @@ fn main() {
     println!("\nPeak memory of ours on {big} rows, streamed (batches generated on the fly)\n");
     println!("| writer | time | peak RSS | file |");
     println!("|---|---:|---:|---:|");
-    for f in ["parquet", "xlsx", "hyper", "qvd-native", "qvd-wasm"] {
+    for f in ["parquet", "xlsx", "hyper", "qvd-native", "qvd-wasm"]
+        .into_iter()
+        .filter(|f| wanted(f))
+    {
         let v = ours(f, big, "memory", &cache);
         println!(
             "| {f} | {:.1} s | {} MB | {:.0} MB |",

@@ -105,6 +105,33 @@ impl ColumnValues for Column<'_> {
         self.array.len()
     }
 
+    fn raw(&self, i: usize) -> Option<u128> {
+        if self.array.is_null(i) {
+            return None;
+        }
+        let a = self.array;
+        Some(match self.kind {
+            Kind::Decimal(_) => a.as_primitive::<Decimal128Type>().value(i) as u128,
+            Kind::Date => a.as_primitive::<Date32Type>().value(i) as u32 as u128,
+            Kind::Timestamp(TimeUnit::Second) => {
+                a.as_primitive::<TimestampSecondType>().value(i) as u64 as u128
+            }
+            Kind::Timestamp(TimeUnit::Millisecond) => {
+                a.as_primitive::<TimestampMillisecondType>().value(i) as u64 as u128
+            }
+            Kind::Timestamp(TimeUnit::Microsecond) => {
+                a.as_primitive::<TimestampMicrosecondType>().value(i) as u64 as u128
+            }
+            Kind::Timestamp(TimeUnit::Nanosecond) => {
+                a.as_primitive::<TimestampNanosecondType>().value(i) as u64 as u128
+            }
+            Kind::BigInt if a.data_type() == &DataType::Int64 => {
+                a.as_primitive::<Int64Type>().value(i) as u64 as u128
+            }
+            _ => return None,
+        })
+    }
+
     fn with_symbol(&self, i: usize, s: &mut String, f: &mut dyn FnMut(Option<Symbol<'_>>)) {
         if self.array.is_null(i) {
             return f(None);

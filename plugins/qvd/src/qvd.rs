@@ -50,6 +50,8 @@ struct Field {
     nulls: bool,
     /// Every text symbol is ASCII (the `$ascii` tag).
     ascii: bool,
+    /// Symbol index by raw value, for fixed-width columns.
+    by_raw: hashbrown::HashMap<u128, u32>,
 }
 
 /// A QVD file being written: symbols in memory, row indices spilled.
@@ -119,6 +121,12 @@ pub trait ColumnValues {
     fn rows(&self) -> usize;
     /// Calls `f` with the symbol of `row`, or `None` for NULL.
     fn with_symbol(&self, row: usize, scratch: &mut String, f: &mut dyn FnMut(Option<Symbol<'_>>));
+    /// The raw value of `row` when the column is one of fixed-width values and `row` is not
+    /// NULL: rows with equal raw values have equal symbols, so a repeated value is found
+    /// without building its symbol (dates, timestamps and decimals are costly to format).
+    fn raw(&self, _row: usize) -> Option<u128> {
+        None
+    }
 }
 
 impl TableWriter {
@@ -147,6 +155,7 @@ impl TableWriter {
                     count: 0,
                     nulls: false,
                     ascii: true,
+                    by_raw: hashbrown::HashMap::new(),
                 })
                 .collect(),
             hasher: hashbrown::DefaultHashBuilder::default(),
@@ -171,6 +180,11 @@ impl TableWriter {
         for (c, (column, field)) in columns.iter().zip(self.fields.iter_mut()).enumerate() {
             let hasher = &self.hasher;
             for row in 0..n {
+                let raw = column.raw(row);
+                if let Some(&i) = raw.and_then(|r| field.by_raw.get(&r)) {
+                    self.scratch[row * width + c] = i;
+                    continue;
+                }
                 let mut index = NULL;
                 column.with_symbol(row, &mut text, &mut |symbol| {
                     let Some(symbol) = symbol else {
@@ -186,6 +200,9 @@ impl TableWriter {
                         field.ascii &= s.is_ascii();
                     }
                 });
+                if let (Some(r), true) = (raw, index != NULL) {
+                    field.by_raw.insert(r, index);
+                }
                 self.scratch[row * width + c] = index;
             }
         }
@@ -496,6 +513,7 @@ mod tests {
             count,
             nulls,
             ascii: true,
+            by_raw: hashbrown::HashMap::new(),
         };
         assert_eq!(f(1, false).layout(), (0, 0));
         assert_eq!(f(2, false).layout(), (0, 1));

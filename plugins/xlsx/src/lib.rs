@@ -32,6 +32,12 @@ use serde::Deserialize;
 /// Rows of a sheet under its header row (Excel's limit is 1,048,576 rows in all).
 pub const SHEET_ROWS: u64 = 1_048_575;
 
+/// The largest sheet (rows × columns) written as an Excel table. rust_xlsxwriter keeps an entry
+/// per cell of a table's range (to refuse overlapping tables), about 30 bytes each, so a table
+/// costs memory in proportion to its size; past this a sheet is a filtered range instead (filter
+/// buttons, frozen header and formats stay), and memory stays flat.
+pub const TABLE_CELLS: u64 = 2_000_000;
+
 /// Excel's longest cell text.
 const CELL_CHARS: usize = 32_767;
 
@@ -60,6 +66,13 @@ struct Config {
     /// Rows per sheet before a table continues on the next (at most Excel's 1,048,575).
     #[serde(default = "default_sheet_rows")]
     sheet_rows: u64,
+    /// Largest sheet (rows × columns) made an Excel table; larger ones get a filtered range.
+    #[serde(default = "default_table_cells")]
+    table_cells: u64,
+}
+
+fn default_table_cells() -> u64 {
+    TABLE_CELLS
 }
 
 fn default_file() -> String {
@@ -90,7 +103,8 @@ const SCHEMA: &str = r##"{
     "date_format": {"type": "string", "minLength": 1, "description": "Excel number format of dates (default: dd.mm.yyyy)"},
     "timestamp_format": {"type": "string", "minLength": 1, "description": "Excel number format of timestamps (default: dd.mm.yyyy hh:mm:ss)"},
     "time_zone": {"type": "string", "minLength": 1, "description": "IANA time zone timestamps are shown in (default: Europe/Zurich)"},
-    "sheet_rows": {"type": "integer", "minimum": 1, "maximum": 1048575, "description": "Rows per sheet before a table continues on the next sheet (default and most: 1048575)"}
+    "sheet_rows": {"type": "integer", "minimum": 1, "maximum": 1048575, "description": "Rows per sheet before a table continues on the next sheet (default and most: 1048575)"},
+    "table_cells": {"type": "integer", "minimum": 0, "description": "Largest sheet (rows x columns) written as an Excel table; larger ones get a filtered range, keeping memory flat (default: 2000000)"}
   }
 }"##;
 
@@ -302,7 +316,23 @@ impl Xlsx {
         }
         ws.set_freeze_panes(1, 0)
             .map_err(|e| xlsx_error("freezing the header", e))?;
+        let cells_of = |n: u64| n.min(capacity).saturating_mul(schema.fields().len() as u64);
         let is_table = match remaining {
+            Some(n) if n > 0 && cells_of(n) > self.config.table_cells => {
+                self.host.log(
+                    Level::Info,
+                    &format!(
+                        "{table}: {} cells on sheet {sheet:?}, more than table_cells ({}): written as a filtered range, not an Excel table",
+                        cells_of(n),
+                        self.config.table_cells
+                    ),
+                );
+                for (i, f) in schema.fields().iter().enumerate() {
+                    ws.write_string_with_format(0, i as u16, f.name(), &header)
+                        .map_err(|e| xlsx_error("header", e))?;
+                }
+                false
+            }
             Some(n) if n > 0 && !schema.fields().is_empty() => {
                 let here = n.min(capacity);
                 let columns: Vec<TableColumn> = schema
@@ -803,6 +833,26 @@ mod tests {
         assert!(has_part(&bytes, "xl/worksheets/sheet3.xml"));
         assert!(has_part(&bytes, "xl/tables/table3.xml"));
         assert!(!has_part(&bytes, "xl/worksheets/sheet4.xml"));
+    }
+
+    #[test]
+    fn a_sheet_past_table_cells_is_a_filtered_range() {
+        let out = Harness::<Xlsx>::new()
+            .config(json!({"table_cells": 30}))
+            .table("small", vec![batch(0, 4)])
+            .table("large", vec![batch(0, 10)])
+            .run()
+            .expect("run");
+        let bytes = out.file("bexio-bi.xlsx");
+        // 4 × 6 cells: a table; 10 × 6: a filtered range.
+        assert!(has_part(&bytes, "xl/tables/table1.xml"));
+        assert!(!has_part(&bytes, "xl/tables/table2.xml"));
+        assert!(has_part(&bytes, "xl/worksheets/sheet2.xml"));
+        assert!(
+            out.logs.iter().any(|(_, m)| m.contains("filtered range")),
+            "{:?}",
+            out.logs
+        );
     }
 
     #[test]
