@@ -58,6 +58,10 @@ def main():
 
         path = os.path.join(out, "lines.qvd")
         frame = table.to_pandas()
+        # pyqvd cannot take zoned timestamps: the same instants, naive UTC.
+        for name, column in frame.items():
+            if getattr(column.dtype, "tz", None) is not None:
+                frame[name] = column.dt.tz_localize(None)
         QvdTable.from_pandas(frame).to_qvd(path)
     else:
         raise SystemExit(f"unknown {kind}")
