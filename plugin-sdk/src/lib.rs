@@ -52,6 +52,7 @@ pub mod ipc;
 pub mod native;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
+pub mod values;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 

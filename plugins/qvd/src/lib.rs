@@ -21,11 +21,10 @@ use arrow_cast::display::{ArrayFormatter, FormatOptions};
 use bexio_bi_plugin_sdk::arrow_array::cast::AsArray;
 use bexio_bi_plugin_sdk::arrow_array::types::{
     Date32Type, Decimal128Type, DecimalType, Float32Type, Float64Type, Int8Type, Int16Type,
-    Int32Type, Int64Type, TimestampMicrosecondType, TimestampMillisecondType,
-    TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+    Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use bexio_bi_plugin_sdk::arrow_array::{Array, ArrayRef};
-use bexio_bi_plugin_sdk::arrow_schema::TimeUnit;
+use bexio_bi_plugin_sdk::values::timestamp_micros;
 use bexio_bi_plugin_sdk::{
     Context, DataType, Error, Exporter, Host, PluginInfo, RecordBatch, Summary,
 };
@@ -67,7 +66,7 @@ enum Kind {
     Float,
     Decimal(i8),
     Date,
-    Timestamp(TimeUnit),
+    Timestamp,
     Bool,
     Text,
     Other,
@@ -85,7 +84,7 @@ fn kind_of(t: &DataType) -> (Kind, FieldType) {
             FieldType::Fixed(u8::try_from(*s).unwrap_or(0)),
         ),
         DataType::Date32 => (Kind::Date, FieldType::Date),
-        DataType::Timestamp(u, _) => (Kind::Timestamp(*u), FieldType::Timestamp),
+        DataType::Timestamp(..) => (Kind::Timestamp, FieldType::Timestamp),
         DataType::Boolean => (Kind::Bool, FieldType::Integer),
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => (Kind::Text, FieldType::Text),
         _ => (Kind::Other, FieldType::Text),
@@ -113,18 +112,7 @@ impl ColumnValues for Column<'_> {
         Some(match self.kind {
             Kind::Decimal(_) => a.as_primitive::<Decimal128Type>().value(i) as u128,
             Kind::Date => a.as_primitive::<Date32Type>().value(i) as u32 as u128,
-            Kind::Timestamp(TimeUnit::Second) => {
-                a.as_primitive::<TimestampSecondType>().value(i) as u64 as u128
-            }
-            Kind::Timestamp(TimeUnit::Millisecond) => {
-                a.as_primitive::<TimestampMillisecondType>().value(i) as u64 as u128
-            }
-            Kind::Timestamp(TimeUnit::Microsecond) => {
-                a.as_primitive::<TimestampMicrosecondType>().value(i) as u64 as u128
-            }
-            Kind::Timestamp(TimeUnit::Nanosecond) => {
-                a.as_primitive::<TimestampNanosecondType>().value(i) as u64 as u128
-            }
+            Kind::Timestamp => timestamp_micros(a.as_ref(), i)? as u64 as u128,
             Kind::BigInt if a.data_type() == &DataType::Int64 => {
                 a.as_primitive::<Int64Type>().value(i) as u64 as u128
             }
@@ -191,21 +179,8 @@ impl ColumnValues for Column<'_> {
                     s,
                 )));
             }
-            Kind::Timestamp(unit) => {
-                let micros = match unit {
-                    TimeUnit::Second => a
-                        .as_primitive::<TimestampSecondType>()
-                        .value(i)
-                        .saturating_mul(1_000_000),
-                    TimeUnit::Millisecond => a
-                        .as_primitive::<TimestampMillisecondType>()
-                        .value(i)
-                        .saturating_mul(1_000),
-                    TimeUnit::Microsecond => a.as_primitive::<TimestampMicrosecondType>().value(i),
-                    TimeUnit::Nanosecond => {
-                        a.as_primitive::<TimestampNanosecondType>().value(i) / 1_000
-                    }
-                };
+            Kind::Timestamp => {
+                let micros = timestamp_micros(a.as_ref(), i).unwrap_or_default();
                 match chrono::DateTime::from_timestamp_micros(micros) {
                     Some(utc) => {
                         let local = utc.with_timezone(&self.zone).naive_local();

@@ -18,11 +18,10 @@ use arrow_cast::display::{ArrayFormatter, FormatOptions};
 use bexio_bi_plugin_sdk::arrow_array::cast::AsArray;
 use bexio_bi_plugin_sdk::arrow_array::types::{
     Date32Type, Decimal128Type, DecimalType, Float32Type, Float64Type, Int8Type, Int16Type,
-    Int32Type, Int64Type, TimestampMicrosecondType, TimestampMillisecondType,
-    TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+    Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use bexio_bi_plugin_sdk::arrow_array::{Array, ArrayRef};
-use bexio_bi_plugin_sdk::arrow_schema::TimeUnit;
+use bexio_bi_plugin_sdk::values::timestamp_micros;
 use bexio_bi_plugin_sdk::{
     Context, DataType, Error, Exporter, Host, Level, PluginInfo, RecordBatch, SchemaRef, Summary,
 };
@@ -116,7 +115,7 @@ enum Kind {
     /// Days since 1970-01-01.
     Date,
     /// A point in time, shown in the configured zone.
-    Timestamp(TimeUnit),
+    Timestamp,
     Bool,
     Text,
     /// Anything else, as Arrow displays it.
@@ -257,7 +256,7 @@ impl Xlsx {
             | DataType::UInt64 => Kind::Number(None),
             DataType::Float32 | DataType::Float64 => Kind::Number(None),
             DataType::Date32 => Kind::Date,
-            DataType::Timestamp(unit, _) => Kind::Timestamp(*unit),
+            DataType::Timestamp(..) => Kind::Timestamp,
             DataType::Boolean => Kind::Bool,
             DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Kind::Text,
             _ => Kind::Other,
@@ -304,7 +303,7 @@ impl Xlsx {
         for (i, (f, k)) in schema.fields().iter().zip(&kinds).enumerate() {
             let width = match k {
                 Kind::Date => 11.0,
-                Kind::Timestamp(_) => 19.0,
+                Kind::Timestamp => 19.0,
                 Kind::Number(Some(_)) => 14.0,
                 Kind::Number(None) => 10.0,
                 Kind::Bool => 8.0,
@@ -512,21 +511,9 @@ fn cell(
             ws.write_number_with_format(row, col, f64::from(days) + EXCEL_UNIX_DAYS, cells.date)
                 .map_err(at)?;
         }
-        Kind::Timestamp(unit) => {
-            let micros = match unit {
-                TimeUnit::Second => array
-                    .as_primitive::<TimestampSecondType>()
-                    .value(i)
-                    .saturating_mul(1_000_000),
-                TimeUnit::Millisecond => array
-                    .as_primitive::<TimestampMillisecondType>()
-                    .value(i)
-                    .saturating_mul(1_000),
-                TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().value(i),
-                TimeUnit::Nanosecond => {
-                    array.as_primitive::<TimestampNanosecondType>().value(i) / 1_000
-                }
-            };
+        Kind::Timestamp => {
+            let micros = timestamp_micros(array.as_ref(), i)
+                .ok_or_else(|| Error::internal("not a timestamp column"))?;
             let Some(utc) = chrono::DateTime::from_timestamp_micros(micros) else {
                 return Err(Error::data(format!(
                     "row {row}: timestamp {micros} µs is out of range"

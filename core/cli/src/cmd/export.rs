@@ -100,7 +100,7 @@ pub(super) fn export_version(
     let tenant = snap.manifest().tenant.clone();
     let schemas: Vec<(String, arrow_schema::SchemaRef)> = tables
         .iter()
-        .map(|t| Ok((t.clone(), with_rows(schema_of(snap, t)?, snap, t))))
+        .map(|t| Ok((t.clone(), announced(schema_of(snap, t)?, snap, t))))
         .collect::<anyhow::Result<_>>()?;
     let mut sessions = Vec::new();
     let mut done = Vec::new();
@@ -300,8 +300,9 @@ fn export(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `schema` announcing the stored row count of `table` (the SDK's `Context::rows_hint`).
-fn with_rows(
+/// `schema` announcing what plugins may use beforehand: the stored row count of `table` (the
+/// SDK's `Context::rows_hint`) and the star schema's keys (`KEY_METADATA` on the fields).
+fn announced(
     schema: arrow_schema::SchemaRef,
     snap: &bexio_bi_store::Snapshot,
     table: &str,
