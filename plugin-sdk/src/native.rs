@@ -201,6 +201,30 @@ pub const fn vtable<T: Exporter>() -> VTable {
 /// A session on the plugin side; `None` once it failed with a panic.
 struct Session<T> {
     exporter: Option<T>,
+    /// The tables announced at open: batches of the same layout reuse their schema.
+    tables: Vec<Announced>,
+}
+
+/// A table announced at open.
+struct Announced {
+    name: String,
+    schema: arrow_schema::SchemaRef,
+    /// The schema as the struct type of a batch, and as the host exported it.
+    struct_type: arrow_schema::DataType,
+    ffi: FFI_ArrowSchema,
+}
+
+/// Whether two exported schemas lay data out the same way (formats, recursively; names and
+/// metadata aside).
+fn same_layout(a: &FFI_ArrowSchema, b: &FFI_ArrowSchema) -> bool {
+    a.format() == b.format()
+        && a.n_children == b.n_children
+        && a.children().zip(b.children()).all(|(a, b)| same_layout(a, b))
+        && match (a.dictionary(), b.dictionary()) {
+            (None, None) => true,
+            (Some(a), Some(b)) => same_layout(a, b),
+            _ => false,
+        }
 }
 
 fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
@@ -284,14 +308,22 @@ unsafe extern "C" fn open<T: Exporter>(
         let config: serde_json::Value = serde_json::from_str(config)
             .map_err(|e| Error::config(format!("the configuration is not JSON: {e}")))?;
         let mut list = Vec::with_capacity(n_tables);
+        let mut announced = Vec::with_capacity(n_tables);
         for i in 0..n_tables {
             // SAFETY: `i < n_tables`, per the host.
             let t = unsafe { &*tables.add(i) };
             // SAFETY: as above.
             let name = unsafe { t.name.as_str() }?.to_owned();
             // SAFETY: the schema lives for the call.
-            let schema = Schema::try_from(unsafe { &*t.schema })?;
-            list.push((name, Arc::new(schema)));
+            let schema = Arc::new(Schema::try_from(unsafe { &*t.schema })?);
+            let struct_type = arrow_schema::DataType::Struct(schema.fields().clone());
+            announced.push(Announced {
+                name: name.clone(),
+                schema: Arc::clone(&schema),
+                ffi: FFI_ArrowSchema::try_from(&struct_type)?,
+                struct_type,
+            });
+            list.push((name, schema));
         }
         // SAFETY: as above.
         let out_dir = PathBuf::from(unsafe { out_dir.as_str() }?);
@@ -299,6 +331,7 @@ unsafe extern "C" fn open<T: Exporter>(
         let exporter = T::open(ctx)?;
         Ok(Box::into_raw(Box::new(Session {
             exporter: Some(exporter),
+            tables: announced,
         })) as *mut c_void)
     });
     match result {
@@ -332,9 +365,29 @@ unsafe extern "C" fn write<T: Exporter>(
         };
         // SAFETY: strings and the schema live for this call.
         let table = unsafe { table.as_str() }?;
-        // SAFETY: as above; `from_ffi` validates the array against the schema.
-        let data = unsafe { arrow_array::ffi::from_ffi(array, &*schema) }?;
-        let batch = RecordBatch::from(StructArray::from(data));
+        // SAFETY: as above.
+        let schema = unsafe { &*schema };
+        // A batch laid out as its table was announced (every batch from bexio-bi) is imported
+        // with the announced schema, parsed once at open; any other with its own.
+        let batch = match s
+            .tables
+            .iter()
+            .find(|t| t.name == table && same_layout(schema, &t.ffi))
+        {
+            Some(t) => {
+                // SAFETY: the array has the layout of `struct_type` (checked just above).
+                let data = unsafe {
+                    arrow_array::ffi::from_ffi_and_data_type(array, t.struct_type.clone())
+                }?;
+                let (_, columns, _) = StructArray::from(data).into_parts();
+                RecordBatch::try_new(Arc::clone(&t.schema), columns)?
+            }
+            None => {
+                // SAFETY: as above; `from_ffi` reads the layout from the schema.
+                let data = unsafe { arrow_array::ffi::from_ffi(array, schema) }?;
+                RecordBatch::from(StructArray::from(data))
+            }
+        };
         exporter.write(table, batch)
     });
     match result {

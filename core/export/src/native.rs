@@ -11,10 +11,10 @@ use std::sync::Arc;
 
 use arrow_array::{Array, StructArray};
 use bexio_bi_plugin_sdk::native::{
-    self as abi, ABI_VERSION, ABI_VERSION_SYMBOL, Buf, FFI_ArrowSchema, Str, TableSchema,
-    VTABLE_SYMBOL, VTable,
+    self as abi, ABI_VERSION, ABI_VERSION_SYMBOL, Buf, FFI_ArrowArray, FFI_ArrowSchema, Str,
+    TableSchema, VTABLE_SYMBOL, VTable,
 };
-use bexio_bi_plugin_sdk::{Host, PluginInfo, Summary};
+use bexio_bi_plugin_sdk::{Host, PluginInfo, SchemaRef, Summary};
 
 use crate::{Batch, ExportError, Linked, OpenRequest, Session};
 
@@ -114,6 +114,9 @@ struct NativeSession {
     handle: *mut c_void,
     _host: Box<Arc<dyn Host>>,
     _lib: Arc<libloading::Library>,
+    /// The tables as announced, and exported once: a batch of the same layout is passed with
+    /// its table's exported schema instead of exporting its own.
+    tables: Vec<(String, SchemaRef, FFI_ArrowSchema)>,
 }
 
 // SAFETY: the plugin's contract is that a session may move between threads as long as one
@@ -172,6 +175,12 @@ impl Linked for Native {
             handle,
             _host: host,
             _lib: Arc::clone(&self._lib),
+            tables: r
+                .tables
+                .iter()
+                .zip(schemas)
+                .map(|((name, schema), ffi)| (name.clone(), Arc::clone(schema), ffi))
+                .collect(),
         }))
     }
 }
@@ -179,11 +188,31 @@ impl Linked for Native {
 impl Session for NativeSession {
     fn write(&mut self, batch: &Batch) -> Result<(), ExportError> {
         let data = StructArray::from(batch.data.clone()).into_data();
-        let (mut array, schema) =
-            arrow_array::ffi::to_ffi(&data).map_err(|e| ExportError::Crashed {
-                plugin: self.name.clone(),
-                message: e.to_string(),
-            })?;
+        let mut array = FFI_ArrowArray::new(&data);
+        let theirs = batch.data.schema();
+        let announced = self.tables.iter().find(|(name, schema, _)| {
+            **name == *batch.table
+                && (Arc::ptr_eq(schema, &theirs)
+                    || (schema.fields().len() == theirs.fields().len()
+                        && schema
+                            .fields()
+                            .iter()
+                            .zip(theirs.fields())
+                            .all(|(a, b)| a.data_type() == b.data_type())))
+        });
+        let own;
+        let schema = match announced {
+            Some((_, _, ffi)) => ffi,
+            None => {
+                own = FFI_ArrowSchema::try_from(data.data_type()).map_err(|e| {
+                    ExportError::Crashed {
+                        plugin: self.name.clone(),
+                        message: e.to_string(),
+                    }
+                })?;
+                &own
+            }
+        };
         let mut err = Buf::EMPTY;
         // SAFETY: the array is moved to the plugin (it leaves an empty one behind, which drops
         // as a no-op); the schema is borrowed for the call.
@@ -192,7 +221,7 @@ impl Session for NativeSession {
                 self.handle,
                 Str::new(&batch.table),
                 &mut array,
-                &schema,
+                schema,
                 &mut err,
             )
         };

@@ -20,11 +20,12 @@ use std::sync::Arc;
 use arrow_cast::display::{ArrayFormatter, FormatOptions};
 use bexio_bi_plugin_sdk::arrow_array::cast::AsArray;
 use bexio_bi_plugin_sdk::arrow_array::types::{
-    Date32Type, Decimal128Type, DecimalType, Float32Type, Float64Type, Int8Type, Int16Type,
-    Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+    ArrowPrimitiveType, Date32Type, Decimal128Type, DecimalType, Float32Type, Float64Type,
+    Int8Type, Int16Type, Int32Type, Int64Type, TimestampMicrosecondType, TimestampMillisecondType,
+    TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
-use bexio_bi_plugin_sdk::arrow_array::{Array, ArrayRef};
-use bexio_bi_plugin_sdk::values::timestamp_micros;
+use bexio_bi_plugin_sdk::arrow_array::{Array, ArrayRef, PrimitiveArray};
+use bexio_bi_plugin_sdk::arrow_schema::TimeUnit;
 use bexio_bi_plugin_sdk::{
     Context, DataType, Error, Exporter, Host, PluginInfo, RecordBatch, Summary,
 };
@@ -32,7 +33,7 @@ use serde::Deserialize;
 
 pub mod qvd;
 
-use qvd::{ColumnValues, FieldType, Symbol, TableWriter};
+use qvd::{FieldType, Symbol, TableWriter};
 
 /// Days from Qlik's day 0 (1899-12-30) to 1970-01-01.
 const QLIK_UNIX_DAYS: i32 = 25_569;
@@ -44,6 +45,14 @@ struct Config {
     /// The time zone timestamps are shown in.
     #[serde(default = "default_zone")]
     time_zone: String,
+    /// Memory for each table's dictionaries (distinct values), in MB; beyond it the values go
+    /// through disk.
+    #[serde(default = "default_dictionary_mb")]
+    dictionary_mb: f64,
+}
+
+fn default_dictionary_mb() -> f64 {
+    256.0
 }
 
 fn default_zone() -> String {
@@ -54,7 +63,8 @@ const SCHEMA: &str = r#"{
   "type": "object",
   "additionalProperties": false,
   "properties": {
-    "time_zone": {"type": "string", "minLength": 1, "description": "IANA time zone timestamps are shown in (default: Europe/Zurich; Qlik has no time zones)"}
+    "time_zone": {"type": "string", "minLength": 1, "description": "IANA time zone timestamps are shown in (default: Europe/Zurich; Qlik has no time zones)"},
+    "dictionary_mb": {"type": "number", "minimum": 0, "description": "Memory for a table's distinct values, in MB (default 256); past it they are deduplicated through files beside the output, so memory stays flat however large the table"}
   }
 }"#;
 
@@ -91,139 +101,313 @@ fn kind_of(t: &DataType) -> (Kind, FieldType) {
     }
 }
 
-/// One Arrow column seen as QVD symbols.
-struct Column<'a> {
-    array: &'a ArrayRef,
-    kind: Kind,
-    zone: chrono_tz::Tz,
-    other: Option<ArrayFormatter<'a>>,
+/// Appends `n` as two digits.
+fn two(out: &mut String, n: u32) {
+    out.push(char::from(b'0' + (n / 10 % 10) as u8));
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
-impl ColumnValues for Column<'_> {
-    fn rows(&self) -> usize {
-        self.array.len()
+/// Appends `YYYY-MM-DD` (years outside 0–9999 as chrono writes them).
+fn push_date(out: &mut String, d: chrono::NaiveDate) {
+    use chrono::Datelike;
+    let year = d.year();
+    if (0..=9999).contains(&year) {
+        two(out, year as u32 / 100);
+        two(out, year as u32 % 100);
+        out.push('-');
+        two(out, d.month());
+        out.push('-');
+        two(out, d.day());
+    } else {
+        let _ = write!(out, "{}", d.format("%Y-%m-%d"));
+    }
+}
+
+/// Appends ` hh:mm:ss`.
+fn push_time(out: &mut String, t: chrono::NaiveTime) {
+    use chrono::Timelike;
+    out.push(' ');
+    two(out, t.hour());
+    out.push(':');
+    two(out, t.minute());
+    out.push(':');
+    two(out, t.second());
+}
+
+/// Powers of ten that doubles hold exactly.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// A decimal's symbol: its number (the double nearest the exact value) and its exact text.
+fn decimal_symbol(out: &mut Vec<u8>, v: i128, scale: i8, s: &mut String) {
+    s.clear();
+    let n = if (0..=22).contains(&scale) {
+        let scale = scale as u32;
+        let abs = v.unsigned_abs();
+        let unit = 10u128.pow(scale);
+        if v < 0 {
+            s.push('-');
+        }
+        let _ = write!(s, "{}", abs / unit);
+        if scale > 0 {
+            let _ = write!(s, ".{:0width$}", abs % unit, width = scale as usize);
+        }
+        // Both operands exact and IEEE division correctly rounded: the same double as
+        // parsing the text; beyond 2^53 the text is parsed.
+        if abs < 1 << 53 {
+            v as f64 / POW10[scale as usize]
+        } else {
+            s.parse().unwrap_or(f64::NAN)
+        }
+    } else {
+        s.push_str(&Decimal128Type::format_decimal(v, 38, scale));
+        s.parse().unwrap_or(f64::NAN)
+    };
+    Symbol::DualDouble(n, s).encode(out);
+}
+
+/// The UTC offset of a time zone, remembered for the hour asked last.
+struct Zone {
+    tz: chrono_tz::Tz,
+    /// The hour (since 1970, UTC) and its offset in microseconds, when constant in that hour.
+    hour: Option<(i64, i64)>,
+}
+
+impl Zone {
+    const HOUR: i64 = 3_600_000_000;
+
+    fn offset_at(&self, micros: i64) -> Option<i64> {
+        use chrono::{Offset, TimeZone};
+        let utc = chrono::DateTime::from_timestamp_micros(micros)?.naive_utc();
+        Some(i64::from(self.tz.offset_from_utc_datetime(&utc).fix().local_minus_utc()) * 1_000_000)
     }
 
-    fn raw(&self, i: usize) -> Option<u128> {
-        if self.array.is_null(i) {
-            return None;
+    /// The offset at `micros` UTC.
+    fn offset(&mut self, micros: i64) -> Option<i64> {
+        let hour = micros.div_euclid(Self::HOUR);
+        if let Some((h, offset)) = self.hour
+            && h == hour
+        {
+            return Some(offset);
         }
-        let a = self.array;
-        Some(match self.kind {
-            Kind::Decimal(_) => a.as_primitive::<Decimal128Type>().value(i) as u128,
-            Kind::Date => a.as_primitive::<Date32Type>().value(i) as u32 as u128,
-            Kind::Timestamp => timestamp_micros(a.as_ref(), i)? as u64 as u128,
-            Kind::BigInt if a.data_type() == &DataType::Int64 => {
-                a.as_primitive::<Int64Type>().value(i) as u64 as u128
-            }
-            _ => return None,
-        })
+        let offset = self.offset_at(micros)?;
+        let start = hour.checked_mul(Self::HOUR)?;
+        let constant = self.offset_at(start) == Some(offset)
+            && self.offset_at(start + Self::HOUR - 1) == Some(offset);
+        self.hour = constant.then_some((hour, offset));
+        Some(offset)
     }
 
-    fn with_symbol(&self, i: usize, s: &mut String, f: &mut dyn FnMut(Option<Symbol<'_>>)) {
-        if self.array.is_null(i) {
-            return f(None);
-        }
-        let a = self.array;
+    /// A timestamp's symbol: Qlik's fractional day and `YYYY-MM-DD hh:mm:ss`, in local time.
+    fn symbol(&mut self, out: &mut Vec<u8>, micros: i64, s: &mut String) {
         s.clear();
-        match self.kind {
-            Kind::Int => {
-                let v = match a.data_type() {
-                    DataType::Int8 => i32::from(a.as_primitive::<Int8Type>().value(i)),
-                    DataType::Int16 => i32::from(a.as_primitive::<Int16Type>().value(i)),
-                    DataType::UInt8 => i32::from(a.as_primitive::<UInt8Type>().value(i)),
-                    DataType::UInt16 => i32::from(a.as_primitive::<UInt16Type>().value(i)),
-                    _ => a.as_primitive::<Int32Type>().value(i),
-                };
-                f(Some(Symbol::Int(v)));
+        let local = self
+            .offset(micros)
+            .and_then(|o| micros.checked_add(o))
+            .and_then(chrono::DateTime::from_timestamp_micros);
+        match local {
+            Some(local) => {
+                let local = local.naive_utc();
+                push_date(s, local.date());
+                push_time(s, local.time());
+                let day = local.and_utc().timestamp_micros() as f64 / 86_400_000_000.0
+                    + f64::from(QLIK_UNIX_DAYS);
+                Symbol::DualDouble(day, s).encode(out);
             }
-            Kind::BigInt => {
-                let v: i128 = match a.data_type() {
-                    DataType::UInt32 => i128::from(a.as_primitive::<UInt32Type>().value(i)),
-                    DataType::UInt64 => i128::from(a.as_primitive::<UInt64Type>().value(i)),
-                    _ => i128::from(a.as_primitive::<Int64Type>().value(i)),
-                };
-                match i32::try_from(v) {
-                    Ok(v) => f(Some(Symbol::Int(v))),
-                    Err(_) => {
-                        let _ = write!(s, "{v}");
-                        f(Some(Symbol::DualDouble(v as f64, s)));
-                    }
-                }
-            }
-            Kind::Float => {
-                let v = match a.data_type() {
-                    DataType::Float32 => f64::from(a.as_primitive::<Float32Type>().value(i)),
-                    _ => a.as_primitive::<Float64Type>().value(i),
-                };
-                f(Some(Symbol::Double(v)));
-            }
-            Kind::Decimal(scale) => {
-                let v = a.as_primitive::<Decimal128Type>().value(i);
-                s.push_str(&Decimal128Type::format_decimal(v, 38, scale));
-                let n: f64 = s.parse().unwrap_or(f64::NAN);
-                f(Some(Symbol::DualDouble(n, s)));
-            }
-            Kind::Date => {
-                let days = a.as_primitive::<Date32Type>().value(i);
-                match chrono::DateTime::from_timestamp(i64::from(days) * 86_400, 0) {
-                    Some(d) => {
-                        let _ = write!(s, "{}", d.format("%Y-%m-%d"));
-                    }
-                    None => {
-                        let _ = write!(s, "{days}");
-                    }
-                }
-                f(Some(Symbol::DualInt(
-                    days.saturating_add(QLIK_UNIX_DAYS),
-                    s,
-                )));
-            }
-            Kind::Timestamp => {
-                let micros = timestamp_micros(a.as_ref(), i).unwrap_or_default();
-                match chrono::DateTime::from_timestamp_micros(micros) {
-                    Some(utc) => {
-                        let local = utc.with_timezone(&self.zone).naive_local();
-                        let _ = write!(s, "{}", local.format("%Y-%m-%d %H:%M:%S"));
-                        let day = local.and_utc().timestamp_micros() as f64 / 86_400_000_000.0
-                            + f64::from(QLIK_UNIX_DAYS);
-                        f(Some(Symbol::DualDouble(day, s)));
-                    }
-                    None => {
-                        let _ = write!(s, "{micros}");
-                        f(Some(Symbol::Text(s)));
-                    }
-                }
-            }
-            Kind::Bool => {
-                let v = a.as_boolean().value(i);
-                f(Some(if v {
-                    Symbol::DualInt(-1, "true")
-                } else {
-                    Symbol::DualInt(0, "false")
-                }));
-            }
-            Kind::Text => {
-                let v = match a.data_type() {
-                    DataType::LargeUtf8 => a.as_string::<i64>().value(i),
-                    DataType::Utf8View => a.as_string_view().value(i),
-                    _ => a.as_string::<i32>().value(i),
-                };
-                f(Some(Symbol::Text(v)));
-            }
-            Kind::Other => {
-                if let Some(fmt) = &self.other {
-                    let _ = write!(s, "{}", fmt.value(i));
-                }
-                f(Some(Symbol::Text(s)));
+            None => {
+                let _ = write!(s, "{micros}");
+                Symbol::Text(s).encode(out);
             }
         }
     }
+}
+
+/// Gives every row of a primitive array to `f`, NULLs to the column.
+fn each<T: ArrowPrimitiveType>(
+    col: &mut qvd::Column<'_>,
+    a: &PrimitiveArray<T>,
+    mut f: impl FnMut(&mut qvd::Column<'_>, usize, T::Native),
+) {
+    match a.nulls().filter(|n| n.null_count() > 0) {
+        None => {
+            for (row, &v) in a.values().iter().enumerate() {
+                f(col, row, v);
+            }
+        }
+        Some(nulls) => {
+            for (row, &v) in a.values().iter().enumerate() {
+                if nulls.is_null(row) {
+                    col.null(row);
+                } else {
+                    f(col, row, v);
+                }
+            }
+        }
+    }
+}
+
+/// Whole numbers: numbers, or duals with their exact text beyond 32 bits.
+fn ints<T: ArrowPrimitiveType>(
+    col: &mut qvd::Column<'_>,
+    a: &PrimitiveArray<T>,
+    s: &mut String,
+    wide: impl Fn(T::Native) -> i128,
+) {
+    each(col, a, |col, row, v| {
+        let v = wide(v);
+        col.fixed(row, v, |out| match i32::try_from(v) {
+            Ok(v) => Symbol::Int(v).encode(out),
+            Err(_) => {
+                s.clear();
+                let _ = write!(s, "{v}");
+                Symbol::DualDouble(v as f64, s).encode(out);
+            }
+        });
+    });
+}
+
+fn texts<'a>(col: &mut qvd::Column<'_>, values: impl Iterator<Item = Option<&'a str>>) {
+    for (row, v) in values.enumerate() {
+        match v {
+            Some(v) => col.text(row, v),
+            None => col.null(row),
+        }
+    }
+}
+
+/// Gives the rows of `array` to field `col` as QVD symbols.
+fn fill(
+    col: &mut qvd::Column<'_>,
+    array: &ArrayRef,
+    kind: Kind,
+    zone: &mut Zone,
+    s: &mut String,
+) -> Result<(), Error> {
+    let a = array.as_ref();
+    match (kind, a.data_type()) {
+        (Kind::Int | Kind::BigInt, DataType::Int8) => {
+            ints(col, a.as_primitive::<Int8Type>(), s, i128::from);
+        }
+        (Kind::Int | Kind::BigInt, DataType::Int16) => {
+            ints(col, a.as_primitive::<Int16Type>(), s, i128::from);
+        }
+        (Kind::Int | Kind::BigInt, DataType::Int32) => {
+            ints(col, a.as_primitive::<Int32Type>(), s, i128::from);
+        }
+        (Kind::Int | Kind::BigInt, DataType::Int64) => {
+            ints(col, a.as_primitive::<Int64Type>(), s, i128::from);
+        }
+        (Kind::Int | Kind::BigInt, DataType::UInt8) => {
+            ints(col, a.as_primitive::<UInt8Type>(), s, i128::from);
+        }
+        (Kind::Int | Kind::BigInt, DataType::UInt16) => {
+            ints(col, a.as_primitive::<UInt16Type>(), s, i128::from);
+        }
+        (Kind::Int | Kind::BigInt, DataType::UInt32) => {
+            ints(col, a.as_primitive::<UInt32Type>(), s, i128::from);
+        }
+        (Kind::Int | Kind::BigInt, DataType::UInt64) => {
+            ints(col, a.as_primitive::<UInt64Type>(), s, i128::from);
+        }
+        (Kind::Float, DataType::Float32) => {
+            each(col, a.as_primitive::<Float32Type>(), |col, row, v| {
+                let v = f64::from(v);
+                col.fixed(row, i128::from(v.to_bits()), |out| {
+                    Symbol::Double(v).encode(out);
+                });
+            });
+        }
+        (Kind::Float, _) => {
+            each(col, a.as_primitive::<Float64Type>(), |col, row, v| {
+                col.fixed(row, i128::from(v.to_bits()), |out| {
+                    Symbol::Double(v).encode(out);
+                });
+            });
+        }
+        (Kind::Decimal(scale), _) => {
+            each(col, a.as_primitive::<Decimal128Type>(), |col, row, v| {
+                col.fixed(row, v, |out| decimal_symbol(out, v, scale, s));
+            });
+        }
+        (Kind::Date, _) => {
+            each(col, a.as_primitive::<Date32Type>(), |col, row, days| {
+                col.fixed(row, i128::from(days), |out| {
+                    s.clear();
+                    match chrono::DateTime::from_timestamp(i64::from(days) * 86_400, 0) {
+                        Some(d) => push_date(s, d.date_naive()),
+                        None => {
+                            let _ = write!(s, "{days}");
+                        }
+                    }
+                    Symbol::DualInt(days.saturating_add(QLIK_UNIX_DAYS), s).encode(out);
+                });
+            });
+        }
+        (Kind::Timestamp, DataType::Timestamp(unit, _)) => {
+            let mut add = |micros: i64, row: usize, col: &mut qvd::Column<'_>| {
+                col.fixed(row, i128::from(micros), |out| zone.symbol(out, micros, s));
+            };
+            match unit {
+                TimeUnit::Second => each(col, a.as_primitive::<TimestampSecondType>(), |c, r, v| {
+                    add(v.saturating_mul(1_000_000), r, c)
+                }),
+                TimeUnit::Millisecond => {
+                    each(col, a.as_primitive::<TimestampMillisecondType>(), |c, r, v| {
+                        add(v.saturating_mul(1_000), r, c)
+                    })
+                }
+                TimeUnit::Microsecond => {
+                    each(col, a.as_primitive::<TimestampMicrosecondType>(), |c, r, v| {
+                        add(v, r, c)
+                    })
+                }
+                TimeUnit::Nanosecond => {
+                    each(col, a.as_primitive::<TimestampNanosecondType>(), |c, r, v| {
+                        add(v / 1_000, r, c)
+                    })
+                }
+            }
+        }
+        (Kind::Bool, _) => {
+            for (row, v) in a.as_boolean().iter().enumerate() {
+                match v {
+                    Some(v) => col.fixed(row, i128::from(v), |out| {
+                        if v {
+                            Symbol::DualInt(-1, "true").encode(out);
+                        } else {
+                            Symbol::DualInt(0, "false").encode(out);
+                        }
+                    }),
+                    None => col.null(row),
+                }
+            }
+        }
+        (Kind::Text, DataType::LargeUtf8) => texts(col, a.as_string::<i64>().iter()),
+        (Kind::Text, DataType::Utf8View) => texts(col, a.as_string_view().iter()),
+        (Kind::Text, _) => texts(col, a.as_string::<i32>().iter()),
+        _ => {
+            let options = FormatOptions::default();
+            let fmt = ArrayFormatter::try_new(a, &options)?;
+            for row in 0..a.len() {
+                if a.is_null(row) {
+                    col.null(row);
+                } else {
+                    s.clear();
+                    let _ = write!(s, "{}", fmt.value(row));
+                    col.text(row, s);
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The exporter.
 pub struct Qvd {
-    zone: chrono_tz::Tz,
+    zone: Zone,
+    budget: usize,
     dir: PathBuf,
     host: Arc<dyn Host>,
     current: Option<(String, Vec<Kind>, TableWriter)>,
@@ -287,8 +471,18 @@ impl Exporter for Qvd {
             ))
         })?;
         std::fs::create_dir_all(&ctx.out_dir)?;
+        if !(config.dictionary_mb >= 0.0 && config.dictionary_mb.is_finite()) {
+            return Err(Error::config(format!(
+                "dictionary_mb must be a number of MB, 0 or more (not {})",
+                config.dictionary_mb
+            )));
+        }
         Ok(Qvd {
-            zone,
+            zone: Zone {
+                tz: zone,
+                hour: None,
+            },
+            budget: (config.dictionary_mb * 1_048_576.0) as usize,
             dir: ctx.out_dir.clone(),
             host: ctx.host(),
             current: None,
@@ -347,7 +541,7 @@ impl Qvd {
                     (k, (f.name().clone(), t))
                 })
                 .unzip();
-            let w = TableWriter::create(&self.dir, &file_name(table), table, fields)
+            let w = TableWriter::create(&self.dir, &file_name(table), table, fields, self.budget)
                 .map_err(|e| Error::io(format!("cannot start {table}.qvd: {e}")))?;
             self.current = Some((table.to_owned(), kinds, w));
         }
@@ -355,7 +549,6 @@ impl Qvd {
     }
 
     fn add(&mut self, table: &str, batch: &RecordBatch) -> Result<(), Error> {
-        let zone = self.zone;
         let Some((_, kinds, w)) = self.current.as_mut() else {
             return Err(Error::internal("no table open"));
         };
@@ -366,25 +559,12 @@ impl Qvd {
                 kinds.len()
             )));
         }
-        let options = FormatOptions::default();
-        let columns = batch
-            .columns()
-            .iter()
-            .zip(kinds.iter())
-            .map(|(array, &kind)| {
-                Ok(Column {
-                    array,
-                    kind,
-                    zone,
-                    other: match kind {
-                        Kind::Other => Some(ArrayFormatter::try_new(array.as_ref(), &options)?),
-                        _ => None,
-                    },
-                })
-            })
-            .collect::<Result<Vec<_>, Error>>()?;
-        let refs: Vec<&dyn ColumnValues> = columns.iter().map(|c| c as _).collect();
-        w.add(&refs)
+        let mut text = String::new();
+        w.begin_batch(batch.num_rows());
+        for (c, (array, &kind)) in batch.columns().iter().zip(kinds.iter()).enumerate() {
+            fill(&mut w.column(c), array, kind, &mut self.zone, &mut text)?;
+        }
+        w.end_batch()
             .map_err(|e| Error::io(format!("writing {table}.qvd: {e}")))?;
         self.host.progress(table, w.rows());
         Ok(())

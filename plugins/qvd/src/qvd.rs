@@ -1,12 +1,22 @@
 //! The QVD format, written: an XML header as Qlik writes it, `\r\n\0`, each field's symbol table,
 //! then one bit-packed record per row holding each field's symbol index.
 //!
-//! Streaming: a row's indices are known as soon as its values are looked up in the fields'
-//! dictionaries, but the bias and bit width of a field (and so the record layout) only when the
-//! last row is in, and the header, which comes first, needs every symbol table's length. So
-//! symbols stay in memory (they grow with the *distinct* values of a field, as in Qlik itself),
-//! while the rows' indices go to a spill file beside the output, read back once to pack the
-//! records. Memory does not grow with the number of rows.
+//! Streaming: the header comes first and needs every symbol table's length, and the record
+//! layout (each field's bias and bit width) is known only when the last row is in. So:
+//! - each field's **dictionary** (symbol bytes and a lookup from value to index) grows in memory
+//!   while the table's dictionaries fit in a budget ([`TableWriter::create`], 256 MB by default
+//!   in the plugin). Fields of few distinct values (currencies, dates, articles) learn them early
+//!   and stay there;
+//! - once the budget is used, a field's dictionary is frozen: a value it does not know goes to one
+//!   of [`PARTS`] **partition files** on disk, chosen by a hash of the value, so equal values meet
+//!   in the same partition. At the end each partition is deduplicated on its own (a 64th of the
+//!   spilled values in memory at a time) into the field's remaining symbols;
+//! - every row's indices (or, for a spilled value, its partition) go to a **row spill file**, read
+//!   back once to pack the records.
+//!
+//! Memory is bounded by the budget, one batch and one partition's distinct values, whatever the
+//! number of rows; disk use is about the size of the output twice over, beside it, removed at the
+//! end.
 //!
 //! NULLs follow the convention of Qlik's own files, which every reader accepts: a field with a
 //! NULL gets `Bias` −2, stores 0 for NULL and `i + 2` for symbol `i`.
@@ -16,7 +26,7 @@ use std::hash::BuildHasher;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use hashbrown::HashTable;
+use hashbrown::{HashMap, HashTable};
 
 /// What a field holds, for its header (number format and tags).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,37 +45,12 @@ pub enum FieldType {
     Text,
 }
 
-/// Index of NULL in a row before the layout is known.
+/// Partitions the values that do not fit in memory are spread over.
+pub const PARTS: u32 = 64;
+/// A row's cell before the layout is known: a symbol index below [`SPILLED`], `SPILLED + p` for a
+/// value spilled to partition `p`, or [`NULL`].
 const NULL: u32 = u32::MAX;
-
-/// One field being collected.
-struct Field {
-    name: String,
-    kind: FieldType,
-    /// The symbol table, serialized (type byte + payload), in first-occurrence order.
-    symbols: Vec<u8>,
-    /// Where each distinct symbol starts in `symbols`, and its index, by hash of its bytes.
-    lookup: HashTable<(usize, u32, u32)>,
-    count: u32,
-    nulls: bool,
-    /// Every text symbol is ASCII (the `$ascii` tag).
-    ascii: bool,
-    /// Symbol index by raw value, for fixed-width columns.
-    by_raw: hashbrown::HashMap<u128, u32>,
-}
-
-/// A QVD file being written: symbols in memory, row indices spilled.
-pub struct TableWriter {
-    table: String,
-    path: PathBuf,
-    spill_path: PathBuf,
-    spill: BufWriter<File>,
-    fields: Vec<Field>,
-    hasher: hashbrown::DefaultHashBuilder,
-    rows: u64,
-    /// Row-major indices of the batch being added.
-    scratch: Vec<u32>,
-}
+const SPILLED: u32 = NULL - PARTS;
 
 /// A value to store, borrowed.
 #[derive(Debug, Clone, Copy)]
@@ -83,9 +68,14 @@ pub enum Symbol<'a> {
 }
 
 impl Symbol<'_> {
-    fn encode(&self, out: &mut Vec<u8>) {
+    /// Appends the symbol as the format stores it: a type byte, then the payload.
+    pub fn encode(&self, out: &mut Vec<u8>) {
         fn text(out: &mut Vec<u8>, s: &str) {
-            out.extend(s.bytes().filter(|&b| b != 0));
+            if s.as_bytes().contains(&0) {
+                out.extend(s.bytes().filter(|&b| b != 0));
+            } else {
+                out.extend_from_slice(s.as_bytes());
+            }
             out.push(0);
         }
         match *self {
@@ -115,51 +105,317 @@ impl Symbol<'_> {
     }
 }
 
-/// One column of a batch, as the writer takes it: `symbol(row)` is `None` for NULL.
-pub trait ColumnValues {
-    /// Rows in the column.
-    fn rows(&self) -> usize;
-    /// Calls `f` with the symbol of `row`, or `None` for NULL.
-    fn with_symbol(&self, row: usize, scratch: &mut String, f: &mut dyn FnMut(Option<Symbol<'_>>));
-    /// The raw value of `row` when the column is one of fixed-width values and `row` is not
-    /// NULL: rows with equal raw values have equal symbols, so a repeated value is found
-    /// without building its symbol (dates, timestamps and decimals are costly to format).
-    fn raw(&self, _row: usize) -> Option<u128> {
-        None
+/// A field's symbols in memory and the lookup from value to index.
+#[derive(Default)]
+struct Dict {
+    /// Serialized symbols (type byte + payload), in index order.
+    symbols: Vec<u8>,
+    /// Where each symbol starts in `symbols` (text fields, to compare values).
+    starts: Vec<u64>,
+    /// Text: symbol indices by hash of the text.
+    text: HashTable<u32>,
+    /// Fixed-width values that fit 64 bits, and the others: symbol index by value.
+    small: HashMap<u64, u32>,
+    wide: HashMap<i128, u32>,
+    count: u32,
+}
+
+impl Dict {
+    /// The text of symbol `i` of a text field (between the type byte and the closing NUL).
+    fn text_of(&self, i: u32) -> &[u8] {
+        let start = self.starts[i as usize] as usize;
+        let end = self
+            .starts
+            .get(i as usize + 1)
+            .map_or(self.symbols.len(), |&e| e as usize);
+        &self.symbols[start + 1..end - 1]
+    }
+
+    /// Bytes held, roughly: what the budget counts.
+    fn memory(&self) -> usize {
+        self.symbols.capacity()
+            + self.starts.capacity() * 8
+            + self.text.capacity() * 5
+            + self.small.capacity() * 17
+            + self.wide.capacity() * 33
+    }
+}
+
+/// One field being collected.
+struct Field {
+    name: String,
+    kind: FieldType,
+    dict: Dict,
+    /// Its dictionary takes no more symbols: new values go to the partitions.
+    frozen: bool,
+    nulls: bool,
+    /// Every text symbol is ASCII (the `$ascii` tag).
+    ascii: bool,
+    /// After the partitions are deduplicated: the symbols found there, their bytes (in the
+    /// field's symbol file), and where each partition's symbols start among them.
+    spilled_count: u32,
+    spilled_bytes: u64,
+    part_starts: Vec<u32>,
+}
+
+impl Field {
+    fn count(&self) -> u64 {
+        u64::from(self.dict.count) + u64::from(self.spilled_count)
+    }
+
+    fn symbol_bytes(&self) -> u64 {
+        self.dict.symbols.len() as u64 + self.spilled_bytes
+    }
+
+    /// `(bias, bit width)`: with NULLs, room for NULL (0) and every symbol shifted by 2.
+    fn layout(&self) -> (i32, u32) {
+        let needed = if self.nulls {
+            self.count() + 2
+        } else {
+            self.count()
+        };
+        let width = if needed <= 1 {
+            0
+        } else {
+            64 - (needed - 1).leading_zeros()
+        };
+        (if self.nulls { -2 } else { 0 }, width)
+    }
+}
+
+/// A spilled value of the batch being added, waiting to be written in row order.
+struct Pending {
+    cell: u32,
+    field: u16,
+    part: u8,
+    start: u32,
+    len: u32,
+}
+
+/// The temporary files of a table, beside its output.
+struct Temp {
+    dir: PathBuf,
+    file: String,
+}
+
+impl Temp {
+    fn rows(&self) -> PathBuf {
+        self.dir.join(format!("{}.rows", self.file))
+    }
+    fn part(&self, p: usize) -> PathBuf {
+        self.dir.join(format!("{}.part{p}", self.file))
+    }
+    fn index(&self, p: usize) -> PathBuf {
+        self.dir.join(format!("{}.index{p}", self.file))
+    }
+    fn symbols(&self, f: usize) -> PathBuf {
+        self.dir.join(format!("{}.symbols{f}", self.file))
+    }
+    fn output(&self) -> PathBuf {
+        self.dir.join(&self.file)
+    }
+    fn partial(&self) -> PathBuf {
+        self.dir.join(format!("{}.partial", self.file))
+    }
+    /// Removes every temporary file (those that exist).
+    fn remove(&self, fields: usize) {
+        let _ = std::fs::remove_file(self.rows());
+        for p in 0..PARTS as usize {
+            let _ = std::fs::remove_file(self.part(p));
+            let _ = std::fs::remove_file(self.index(p));
+        }
+        for f in 0..fields {
+            let _ = std::fs::remove_file(self.symbols(f));
+        }
+    }
+}
+
+/// A QVD file being written.
+pub struct TableWriter {
+    table: String,
+    temp: Temp,
+    rows_file: BufWriter<File>,
+    fields: Vec<Field>,
+    hasher: hashbrown::DefaultHashBuilder,
+    /// Chooses a spilled value's partition (seeded apart from the dictionaries' hasher, so that
+    /// a partition's values still spread over its own table).
+    parter: foldhash::fast::RandomState,
+    budget: usize,
+    rows: u64,
+    /// Row-major cells of the batch being added.
+    cells: Vec<u32>,
+    /// Spilled values of the batch being added, and their bytes.
+    pending: Vec<Pending>,
+    arena: Vec<u8>,
+    parts: Vec<Option<BufWriter<File>>>,
+    scratch: Vec<u8>,
+}
+
+/// One column of the batch being added: [`TableWriter::column`].
+pub struct Column<'a> {
+    field: &'a mut Field,
+    f: u16,
+    cells: &'a mut [u32],
+    width: usize,
+    c: usize,
+    hasher: &'a hashbrown::DefaultHashBuilder,
+    parter: &'a foldhash::fast::RandomState,
+    pending: &'a mut Vec<Pending>,
+    arena: &'a mut Vec<u8>,
+    scratch: &'a mut Vec<u8>,
+    /// The dictionary may take new symbols.
+    open: bool,
+}
+
+impl Column<'_> {
+    #[inline]
+    fn set(&mut self, row: usize, value: u32) {
+        self.cells[row * self.width + self.c] = value;
+    }
+
+    /// Row `row` is NULL.
+    #[inline]
+    pub fn null(&mut self, row: usize) {
+        self.field.nulls = true;
+        self.set(row, NULL);
+    }
+
+    /// Row `row` holds the text `s`.
+    #[inline]
+    pub fn text(&mut self, row: usize, s: &str) {
+        // The format ends text with a NUL, so NULs inside are dropped (rare: checked first).
+        let filtered = s.as_bytes().contains(&0);
+        let key: &[u8] = if filtered {
+            self.scratch.clear();
+            self.scratch.extend(s.bytes().filter(|&b| b != 0));
+            self.scratch
+        } else {
+            s.as_bytes()
+        };
+        let hash = self.hasher.hash_one(key);
+        let dict = &self.field.dict;
+        if let Some(&i) = dict.text.find(hash, |&i| dict.text_of(i) == key) {
+            return self.set(row, i);
+        }
+        self.field.ascii &= s.is_ascii();
+        if self.open {
+            let hasher = self.hasher;
+            let Dict {
+                symbols,
+                starts,
+                text,
+                count,
+                ..
+            } = &mut self.field.dict;
+            let i = *count;
+            starts.push(symbols.len() as u64);
+            symbols.push(4);
+            symbols.extend_from_slice(key);
+            symbols.push(0);
+            *count += 1;
+            text.insert_unique(hash, i, |&j| {
+                let start = starts[j as usize] as usize;
+                let end = starts
+                    .get(j as usize + 1)
+                    .map_or(symbols.len(), |&e| e as usize);
+                hasher.hash_one(&symbols[start + 1..end - 1])
+            });
+            return self.set(row, i);
+        }
+        let start = self.arena.len();
+        self.arena.push(4);
+        self.arena.extend_from_slice(key);
+        self.arena.push(0);
+        self.spill(row, start);
+    }
+
+    /// Row `row` holds the fixed-width value `key` (its bits, as an integer: equal keys are
+    /// equal values), whose symbol `symbol` appends when it is new.
+    #[inline]
+    pub fn fixed(&mut self, row: usize, key: i128, symbol: impl FnOnce(&mut Vec<u8>)) {
+        let dict = &mut self.field.dict;
+        let small = i64::try_from(key).ok().map(|k| k as u64);
+        let found = match small {
+            Some(k) => dict.small.get(&k),
+            None => dict.wide.get(&key),
+        };
+        if let Some(&i) = found {
+            return self.set(row, i);
+        }
+        if self.open {
+            let i = dict.count;
+            symbol(&mut dict.symbols);
+            match small {
+                Some(k) => dict.small.insert(k, i),
+                None => dict.wide.insert(key, i),
+            };
+            dict.count += 1;
+            return self.set(row, i);
+        }
+        let start = self.arena.len();
+        symbol(self.arena);
+        self.spill(row, start);
+    }
+
+    /// The value serialized at `arena[start..]` goes to its partition.
+    fn spill(&mut self, row: usize, start: usize) {
+        self.field.frozen = true;
+        self.open = false;
+        let bytes = &self.arena[start..];
+        let part = (self.parter.hash_one(bytes) % u64::from(PARTS)) as u8;
+        self.pending.push(Pending {
+            cell: (row * self.width + self.c) as u32,
+            field: self.f,
+            part,
+            start: start as u32,
+            len: bytes.len() as u32,
+        });
+        self.set(row, SPILLED + u32::from(part));
     }
 }
 
 impl TableWriter {
-    /// Starts `<dir>/<file>`; the spill file is `<file>.rows` beside it, the output is written to
+    /// Starts `<dir>/<file>`, keeping at most about `budget` bytes of dictionaries in memory.
+    /// Temporary files go beside it (`<file>.rows`, `<file>.part…`); the output is written to
     /// `<file>.partial` and renamed when complete.
     pub fn create(
         dir: &Path,
         file: &str,
         table: &str,
         fields: Vec<(String, FieldType)>,
+        budget: usize,
     ) -> std::io::Result<TableWriter> {
-        let spill_path = dir.join(format!("{file}.rows"));
-        let spill = BufWriter::with_capacity(1 << 20, File::create(&spill_path)?);
+        let temp = Temp {
+            dir: dir.to_owned(),
+            file: file.to_owned(),
+        };
+        let rows_file = BufWriter::with_capacity(1 << 20, File::create(temp.rows())?);
         Ok(TableWriter {
             table: table.to_owned(),
-            path: dir.join(file),
-            spill_path,
-            spill,
+            temp,
+            rows_file,
             fields: fields
                 .into_iter()
                 .map(|(name, kind)| Field {
                     name,
                     kind,
-                    symbols: Vec::new(),
-                    lookup: HashTable::new(),
-                    count: 0,
+                    dict: Dict::default(),
+                    frozen: false,
                     nulls: false,
                     ascii: true,
-                    by_raw: hashbrown::HashMap::new(),
+                    spilled_count: 0,
+                    spilled_bytes: 0,
+                    part_starts: Vec::new(),
                 })
                 .collect(),
             hasher: hashbrown::DefaultHashBuilder::default(),
+            parter: foldhash::fast::RandomState::default(),
+            budget,
             rows: 0,
+            cells: Vec::new(),
+            pending: Vec::new(),
+            arena: Vec::new(),
+            parts: (0..PARTS).map(|_| None).collect(),
             scratch: Vec::new(),
         })
     }
@@ -169,121 +425,204 @@ impl TableWriter {
         self.rows
     }
 
-    /// Adds the rows of a batch, one column per field.
-    pub fn add(&mut self, columns: &[&dyn ColumnValues]) -> std::io::Result<()> {
-        let n = columns.first().map_or(0, |c| c.rows());
+    /// Starts a batch of `rows` rows: then [`TableWriter::column`] for every field, then
+    /// [`TableWriter::end_batch`].
+    pub fn begin_batch(&mut self, rows: usize) {
+        self.cells.clear();
+        self.cells.resize(rows * self.fields.len(), NULL);
+        self.pending.clear();
+        self.arena.clear();
+    }
+
+    /// Field `c` of the batch, to be given a value for every row.
+    pub fn column(&mut self, c: usize) -> Column<'_> {
+        let used: usize = self.fields.iter().map(|f| f.dict.memory()).sum();
+        let over = used >= self.budget;
         let width = self.fields.len();
-        self.scratch.clear();
-        self.scratch.resize(n * width, 0);
-        let mut key = Vec::with_capacity(64);
-        let mut text = String::new();
-        for (c, (column, field)) in columns.iter().zip(self.fields.iter_mut()).enumerate() {
-            let hasher = &self.hasher;
-            for row in 0..n {
-                let raw = column.raw(row);
-                if let Some(&i) = raw.and_then(|r| field.by_raw.get(&r)) {
-                    self.scratch[row * width + c] = i;
-                    continue;
-                }
-                let mut index = NULL;
-                column.with_symbol(row, &mut text, &mut |symbol| {
-                    let Some(symbol) = symbol else {
-                        field.nulls = true;
-                        return;
-                    };
-                    key.clear();
-                    symbol.encode(&mut key);
-                    index = field.intern(&key, hasher);
-                    if let Symbol::Text(s) | Symbol::DualInt(_, s) | Symbol::DualDouble(_, s) =
-                        symbol
-                    {
-                        field.ascii &= s.is_ascii();
-                    }
-                });
-                if let (Some(r), true) = (raw, index != NULL) {
-                    field.by_raw.insert(r, index);
-                }
-                self.scratch[row * width + c] = index;
-            }
+        let field = &mut self.fields[c];
+        if over {
+            field.frozen = true;
         }
-        let mut bytes = Vec::with_capacity(self.scratch.len() * 4);
-        for v in &self.scratch {
+        let open = !field.frozen;
+        Column {
+            field,
+            f: c as u16,
+            cells: &mut self.cells,
+            width,
+            c,
+            hasher: &self.hasher,
+            parter: &self.parter,
+            pending: &mut self.pending,
+            arena: &mut self.arena,
+            scratch: &mut self.scratch,
+            open,
+        }
+    }
+
+    /// Ends the batch: its cells go to the row spill, its spilled values to their partitions
+    /// in row order (the order the records are packed in).
+    pub fn end_batch(&mut self) -> std::io::Result<()> {
+        let width = self.fields.len().max(1);
+        let rows = self.cells.len() / width;
+        let mut bytes = Vec::with_capacity(self.cells.len() * 4);
+        for v in &self.cells {
             bytes.extend_from_slice(&v.to_le_bytes());
         }
-        self.spill.write_all(&bytes)?;
-        self.rows += n as u64;
+        self.rows_file.write_all(&bytes)?;
+        if !self.pending.is_empty() {
+            // Columns were added one after the other; rows are read back row by row.
+            self.pending.sort_unstable_by_key(|p| p.cell);
+            for p in &self.pending {
+                let part = usize::from(p.part);
+                if self.parts[part].is_none() {
+                    let file = File::create(self.temp.part(part))?;
+                    self.parts[part] = Some(BufWriter::with_capacity(64 << 10, file));
+                }
+                let Some(w) = self.parts[part].as_mut() else {
+                    continue;
+                };
+                w.write_all(&p.field.to_le_bytes())?;
+                w.write_all(&p.len.to_le_bytes())?;
+                w.write_all(&self.arena[p.start as usize..(p.start + p.len) as usize])?;
+            }
+        }
+        self.rows += rows as u64;
         Ok(())
     }
 
-    /// Writes the file and removes the spill; returns the path and the size.
-    pub fn finish(self, created_utc: &str) -> std::io::Result<(PathBuf, u64)> {
-        let TableWriter {
-            table,
-            path,
-            spill_path,
-            spill,
-            fields,
-            rows,
-            ..
-        } = self;
-        let spill = spill.into_inner().map_err(|e| e.into_error())?;
-        drop(spill);
-        let result = write_file(&table, &path, &spill_path, &fields, rows, created_utc);
-        let _ = std::fs::remove_file(&spill_path);
+    /// Writes the file and removes the temporary ones; returns the path and the size.
+    pub fn finish(mut self, created_utc: &str) -> std::io::Result<(PathBuf, u64)> {
+        let result = self.complete(created_utc);
+        self.temp.remove(self.fields.len());
+        if result.is_err() {
+            let _ = std::fs::remove_file(self.temp.partial());
+        }
         result
     }
 
-    /// Gives up: removes the spill and any partial output.
+    /// Gives up: removes the temporary files and any partial output.
     pub fn abort(self) {
-        let partial = partial(&self.path);
-        drop(self.spill);
-        let _ = std::fs::remove_file(&self.spill_path);
-        let _ = std::fs::remove_file(partial);
+        let TableWriter {
+            temp,
+            rows_file,
+            parts,
+            fields,
+            ..
+        } = self;
+        drop(rows_file);
+        drop(parts);
+        temp.remove(fields.len());
+        let _ = std::fs::remove_file(temp.partial());
     }
-}
 
-fn partial(path: &Path) -> PathBuf {
-    let mut p = path.as_os_str().to_owned();
-    p.push(".partial");
-    PathBuf::from(p)
-}
-
-impl Field {
-    /// The index of the symbol `key` (serialized), adding it when new.
-    fn intern(&mut self, key: &[u8], hasher: &hashbrown::DefaultHashBuilder) -> u32 {
-        let hash = hasher.hash_one(key);
-        let symbols = &self.symbols;
-        if let Some(&(_, _, i)) = self
-            .lookup
-            .find(hash, |&(at, len, _)| &symbols[at..at + len as usize] == key)
-        {
-            return i;
+    fn complete(&mut self, created_utc: &str) -> std::io::Result<(PathBuf, u64)> {
+        self.rows_file.flush()?;
+        let mut spilled = false;
+        for p in self.parts.iter_mut() {
+            if let Some(mut w) = p.take() {
+                w.flush()?;
+                spilled = true;
+            }
         }
-        let i = self.count;
-        let at = self.symbols.len();
-        self.symbols.extend_from_slice(key);
-        self.count += 1;
-        let symbols = &self.symbols;
-        self.lookup
-            .insert_unique(hash, (at, key.len() as u32, i), |&(at, len, _)| {
-                hasher.hash_one(&symbols[at..at + len as usize])
-            });
-        i
+        if spilled {
+            self.dedup_partitions()?;
+        }
+        write_file(&self.table, &self.temp, &self.fields, self.rows, created_utc)
     }
 
-    /// `(bias, bit width)`: with NULLs, room for NULL (0) and every symbol shifted by 2.
-    fn layout(&self) -> (i32, u32) {
-        let needed = if self.nulls {
-            u64::from(self.count) + 2
-        } else {
-            u64::from(self.count)
-        };
-        let width = if needed <= 1 {
-            0
-        } else {
-            64 - (needed - 1).leading_zeros()
-        };
-        (if self.nulls { -2 } else { 0 }, width)
+    /// Deduplicates each partition on its own: its distinct values become the next symbols of
+    /// their fields (appended to the fields' symbol files), and each spilled cell's index
+    /// within its partition goes to the partition's index file, in row order.
+    fn dedup_partitions(&mut self) -> std::io::Result<()> {
+        let width = self.fields.len();
+        for f in &mut self.fields {
+            f.part_starts = vec![0; PARTS as usize];
+        }
+        let mut symbol_files: Vec<Option<BufWriter<File>>> = (0..width).map(|_| None).collect();
+        // One partition's dictionaries: per field, its symbols and their indices by hash.
+        let mut seen: Vec<(Vec<u8>, Vec<u64>, HashTable<u32>)> =
+            (0..width).map(|_| Default::default()).collect();
+        let hasher = hashbrown::DefaultHashBuilder::default();
+        let mut value = Vec::new();
+        for p in 0..PARTS as usize {
+            let path = self.temp.part(p);
+            let file = match File::open(&path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            let mut input = BufReader::with_capacity(1 << 20, file);
+            let mut index = BufWriter::with_capacity(1 << 20, File::create(self.temp.index(p))?);
+            for (f, field) in self.fields.iter_mut().enumerate() {
+                field.part_starts[p] = field.spilled_count;
+                let (symbols, starts, table) = &mut seen[f];
+                symbols.clear();
+                starts.clear();
+                table.clear();
+            }
+            let mut head = [0u8; 6];
+            loop {
+                match input.read_exact(&mut head) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+                    Err(e) => return Err(e),
+                }
+                let f = usize::from(u16::from_le_bytes([head[0], head[1]]));
+                let len = u32::from_le_bytes([head[2], head[3], head[4], head[5]]) as usize;
+                if f >= width {
+                    return Err(std::io::Error::other(format!(
+                        "a spill file of {} is damaged",
+                        self.table
+                    )));
+                }
+                value.resize(len, 0);
+                input.read_exact(&mut value)?;
+                let (symbols, starts, table) = &mut seen[f];
+                let hash = hasher.hash_one(&value[..]);
+                let at = |i: u32, symbols: &[u8], starts: &[u64]| {
+                    let start = starts[i as usize] as usize;
+                    let end = starts
+                        .get(i as usize + 1)
+                        .map_or(symbols.len(), |&e| e as usize);
+                    (start, end)
+                };
+                let local = match table.find(hash, |&i| {
+                    let (s, e) = at(i, symbols, starts);
+                    symbols[s..e] == value[..]
+                }) {
+                    Some(&i) => i,
+                    None => {
+                        let i = starts.len() as u32;
+                        starts.push(symbols.len() as u64);
+                        symbols.extend_from_slice(&value);
+                        table.insert_unique(hash, i, |&j| {
+                            let (s, e) = at(j, symbols, starts);
+                            hasher.hash_one(&symbols[s..e])
+                        });
+                        let field = &mut self.fields[f];
+                        field.spilled_count += 1;
+                        field.spilled_bytes += value.len() as u64;
+                        let out = match &mut symbol_files[f] {
+                            Some(w) => w,
+                            slot => slot.insert(BufWriter::with_capacity(
+                                256 << 10,
+                                File::create(self.temp.symbols(f))?,
+                            )),
+                        };
+                        out.write_all(&value)?;
+                        i
+                    }
+                };
+                index.write_all(&local.to_le_bytes())?;
+            }
+            index.flush()?;
+            drop(input);
+            let _ = std::fs::remove_file(&path);
+        }
+        for w in symbol_files.into_iter().flatten() {
+            w.into_inner().map_err(|e| e.into_error())?;
+        }
+        Ok(())
     }
 }
 
@@ -349,10 +688,10 @@ fn format_of(field: &Field) -> (String, Vec<&'static str>) {
         ),
         FieldType::Text => ("UNKNOWN", 0, 0, String::new(), "", "", vec!["$text"]),
     };
-    if field.kind == FieldType::Text && field.ascii && field.count > 0 {
+    if field.kind == FieldType::Text && field.ascii && field.count() > 0 {
         tags.push("$ascii");
     }
-    if field.count == 0 {
+    if field.count() == 0 {
         tags.clear();
     }
     let xml = format!(
@@ -364,8 +703,7 @@ fn format_of(field: &Field) -> (String, Vec<&'static str>) {
 
 fn write_file(
     table: &str,
-    path: &Path,
-    spill_path: &Path,
+    temp: &Temp,
     fields: &[Field],
     rows: u64,
     created_utc: &str,
@@ -375,7 +713,7 @@ fn write_file(
     // A record of at least one byte: with every field constant (no bits at all) pyqvd could
     // not step through the rows; the unused bits are zero, as the format wants.
     let record = total_bits.div_ceil(8).max(u64::from(rows > 0));
-    let symbol_bytes: u64 = fields.iter().map(|f| f.symbols.len() as u64).sum();
+    let symbol_bytes: u64 = fields.iter().map(Field::symbol_bytes).sum();
 
     let mut x = String::with_capacity(4096);
     x.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\r\n");
@@ -408,9 +746,12 @@ fn write_file(
         x.push_str(&format!("      <BitWidth>{width}</BitWidth>\r\n"));
         x.push_str(&format!("      <Bias>{bias}</Bias>\r\n"));
         x.push_str(&format!("      {number_format}\r\n"));
-        x.push_str(&format!("      <NoOfSymbols>{}</NoOfSymbols>\r\n", f.count));
+        x.push_str(&format!(
+            "      <NoOfSymbols>{}</NoOfSymbols>\r\n",
+            f.count()
+        ));
         x.push_str(&format!("      <Offset>{offset}</Offset>\r\n"));
-        x.push_str(&format!("      <Length>{}</Length>\r\n", f.symbols.len()));
+        x.push_str(&format!("      <Length>{}</Length>\r\n", f.symbol_bytes()));
         x.push_str("      <Comment></Comment>\r\n");
         if tags.is_empty() {
             x.push_str("      <Tags></Tags>\r\n");
@@ -422,7 +763,7 @@ fn write_file(
             x.push_str("      </Tags>\r\n");
         }
         x.push_str("    </QvdFieldHeader>\r\n");
-        offset += f.symbols.len() as u64;
+        offset += f.symbol_bytes();
         bit += width;
     }
     x.push_str("  </Fields>\r\n");
@@ -441,17 +782,41 @@ fn write_file(
     x.push_str("  <EncryptionInfo></EncryptionInfo>\r\n");
     x.push_str("</QvdTableHeader>\r\n");
 
-    let partial = partial(path);
+    let partial = temp.partial();
     let mut out = BufWriter::with_capacity(1 << 20, File::create(&partial)?);
     out.write_all(x.as_bytes())?;
     out.write_all(&[0])?;
-    for f in fields {
-        out.write_all(&f.symbols)?;
+    for (i, f) in fields.iter().enumerate() {
+        out.write_all(&f.dict.symbols)?;
+        if f.spilled_bytes > 0 {
+            let copied = std::io::copy(&mut File::open(temp.symbols(i))?, &mut out)?;
+            if copied != f.spilled_bytes {
+                return Err(std::io::Error::other(format!(
+                    "the spilled symbols of {table}.{} are incomplete",
+                    f.name
+                )));
+            }
+        }
     }
+
+    // The spilled cells' indices within their partitions, read in row order.
+    let mut indices: Vec<Option<BufReader<File>>> = (0..PARTS).map(|_| None).collect();
+    let mut next_index = |p: usize| -> std::io::Result<u32> {
+        let r = match &mut indices[p] {
+            Some(r) => r,
+            slot => slot.insert(BufReader::with_capacity(
+                64 << 10,
+                File::open(temp.index(p))?,
+            )),
+        };
+        let mut b = [0u8; 4];
+        r.read_exact(&mut b)?;
+        Ok(u32::from_le_bytes(b))
+    };
 
     // The records: each field's stored value (index − bias, NULL → 0) packed LSB first.
     let width = fields.len();
-    let mut input = BufReader::with_capacity(1 << 20, File::open(spill_path)?);
+    let mut input = BufReader::with_capacity(1 << 20, File::open(temp.rows())?);
     let rows_per_chunk: usize = 1 << 16;
     let mut raw = vec![0u8; rows_per_chunk * width * 4];
     let mut packed = Vec::with_capacity(rows_per_chunk * record as usize);
@@ -465,11 +830,18 @@ fn write_file(
             let mut acc: u64 = 0;
             let mut have: u32 = 0;
             let start = packed.len();
-            for (cell, &(bias, w)) in row.chunks_exact(4).zip(&layouts) {
+            for ((cell, &(bias, w)), field) in row.chunks_exact(4).zip(&layouts).zip(fields) {
+                let cell = u32::from_le_bytes([cell[0], cell[1], cell[2], cell[3]]);
+                let index = if cell >= SPILLED && cell != NULL {
+                    // Read even for a field without bits: the stream must stay in step.
+                    let p = (cell - SPILLED) as usize;
+                    field.dict.count + field.part_starts[p] + next_index(p)?
+                } else {
+                    cell
+                };
                 if w == 0 {
                     continue;
                 }
-                let index = u32::from_le_bytes([cell[0], cell[1], cell[2], cell[3]]);
                 let stored = if index == NULL {
                     0
                 } else {
@@ -494,27 +866,36 @@ fn write_file(
     let file = out.into_inner().map_err(|e| e.into_error())?;
     file.sync_all().ok();
     drop(file);
-    std::fs::rename(&partial, path)?;
-    let size = std::fs::metadata(path)?.len();
-    Ok((path.to_owned(), size))
+    let path = temp.output();
+    std::fs::rename(&partial, &path)?;
+    let size = std::fs::metadata(&path)?.len();
+    Ok((path, size))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn widths_leave_room_for_null() {
-        let f = |count, nulls| Field {
+    fn field(count: u32, nulls: bool) -> Field {
+        Field {
             name: String::new(),
             kind: FieldType::Text,
-            symbols: Vec::new(),
-            lookup: HashTable::new(),
-            count,
+            dict: Dict {
+                count,
+                ..Dict::default()
+            },
+            frozen: false,
             nulls,
             ascii: true,
-            by_raw: hashbrown::HashMap::new(),
-        };
+            spilled_count: 0,
+            spilled_bytes: 0,
+            part_starts: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn widths_leave_room_for_null() {
+        let f = field;
         assert_eq!(f(1, false).layout(), (0, 0));
         assert_eq!(f(2, false).layout(), (0, 1));
         assert_eq!(f(3, false).layout(), (0, 2));
@@ -525,5 +906,104 @@ mod tests {
         assert_eq!(f(2, true).layout(), (-2, 2));
         assert_eq!(f(3, true).layout(), (-2, 3));
         assert_eq!(f(0, false).layout(), (0, 0));
+        let mut spilled = field(200, false);
+        spilled.spilled_count = 100;
+        assert_eq!(spilled.layout(), (0, 9), "spilled symbols count too");
+    }
+
+    /// Writes `values` (one text field, None = NULL) in batches of 3 with `budget`, and
+    /// reads the file back: symbols in order, then each row's symbol (None for NULL).
+    fn round_trip(values: &[Option<&str>], budget: usize) -> (Vec<String>, Vec<Option<String>>) {
+        let dir = std::env::temp_dir().join(format!(
+            "bexio-bi-qvd-unit-{}-{budget}-{}",
+            std::process::id(),
+            values.len()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let mut w = TableWriter::create(
+            &dir,
+            "t.qvd",
+            "t",
+            vec![("v".into(), FieldType::Text), ("n".into(), FieldType::Integer)],
+            budget,
+        )
+        .expect("create");
+        for chunk in values.chunks(3) {
+            w.begin_batch(chunk.len());
+            let mut c = w.column(0);
+            for (row, v) in chunk.iter().enumerate() {
+                match v {
+                    Some(s) => c.text(row, s),
+                    None => c.null(row),
+                }
+            }
+            let mut c = w.column(1);
+            for (row, v) in chunk.iter().enumerate() {
+                let n = v.map_or(0, |s| s.len() as i32);
+                c.fixed(row, i128::from(n), |out| Symbol::Int(n).encode(out));
+            }
+            w.end_batch().expect("batch");
+        }
+        let (path, _) = w.finish("2026-01-01 00:00:00").expect("finish");
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().into_string().expect("name"))
+            .collect();
+        assert_eq!(left, vec!["t.qvd".to_owned()], "temporary files removed");
+        let bytes = std::fs::read(&path).expect("read");
+        let _ = std::fs::remove_dir_all(&dir);
+        let end = bytes.iter().position(|&b| b == 0).expect("header end");
+        let header = std::str::from_utf8(&bytes[..end]).expect("header");
+        let tag = |name: &str, nth: usize| -> i64 {
+            let open = format!("<{name}>");
+            let at = header.match_indices(&open).nth(nth).expect(name).0 + open.len();
+            header[at..at + header[at..].find('<').expect("close")]
+                .parse()
+                .expect("number")
+        };
+        let count = tag("NoOfSymbols", 0) as usize;
+        let (bias, width) = (tag("Bias", 0), tag("BitWidth", 0) as u32);
+        let record = tag("RecordByteSize", 0) as usize;
+        let mut symbols = Vec::new();
+        let mut at = end + 1;
+        for _ in 0..count {
+            assert_eq!(bytes[at], 4, "a text symbol");
+            let len = bytes[at + 1..].iter().position(|&b| b == 0).expect("NUL");
+            symbols.push(String::from_utf8(bytes[at + 1..at + 1 + len].to_vec()).expect("utf8"));
+            at += len + 2;
+        }
+        let records = end + 1 + tag("Offset", 2) as usize;
+        let rows = (0..values.len())
+            .map(|r| {
+                let rec = &bytes[records + r * record..records + (r + 1) * record];
+                let mut v: u64 = 0;
+                for (i, b) in rec.iter().enumerate().take(8) {
+                    v |= u64::from(*b) << (8 * i);
+                }
+                let stored = (v & ((1u64 << width) - 1)) as i64 + bias;
+                (stored >= 0).then(|| symbols[stored as usize].clone())
+            })
+            .collect();
+        (symbols, rows)
+    }
+
+    #[test]
+    fn spilled_values_are_deduplicated_and_rows_keep_their_values() {
+        let values: Vec<Option<String>> = (0..200)
+            .map(|i| (i % 13 != 0).then(|| format!("v{}", (i * 7) % 61)))
+            .collect();
+        let values: Vec<Option<&str>> = values.iter().map(|v| v.as_deref()).collect();
+        let distinct: std::collections::HashSet<&str> = values.iter().flatten().copied().collect();
+        // All in memory, nothing in memory, and a budget used up part way.
+        for budget in [usize::MAX, 0, 600] {
+            let (symbols, rows) = round_trip(&values, budget);
+            assert_eq!(symbols.len(), distinct.len(), "budget {budget}: deduplicated");
+            let unique: std::collections::HashSet<&String> = symbols.iter().collect();
+            assert_eq!(unique.len(), symbols.len(), "budget {budget}: no symbol twice");
+            let want: Vec<Option<String>> =
+                values.iter().map(|v| v.map(str::to_owned)).collect();
+            assert_eq!(rows, want, "budget {budget}: rows");
+        }
     }
 }

@@ -273,7 +273,11 @@ fn random_tables_round_trip_through_three_independent_readers() {
     std::fs::create_dir_all(&dir).expect("dir");
     let cases: Vec<Case> = (0..CASES).map(case).collect();
     for (seed, c) in cases.iter().enumerate() {
+        // Dictionaries in memory, none in memory (every value through the partition files),
+        // and a budget used up part way through the table.
+        let dictionary_mb = [256.0, 0.0, 0.002][seed % 3];
         let out = Harness::<Qvd>::new()
+            .config(serde_json::json!({ "dictionary_mb": dictionary_mb }))
             .out_dir(&dir)
             .table(&format!("case_{seed}"), c.batches.clone())
             .run()
