@@ -219,7 +219,9 @@ struct Announced {
 fn same_layout(a: &FFI_ArrowSchema, b: &FFI_ArrowSchema) -> bool {
     a.format() == b.format()
         && a.n_children == b.n_children
-        && a.children().zip(b.children()).all(|(a, b)| same_layout(a, b))
+        && a.children()
+            .zip(b.children())
+            .all(|(a, b)| same_layout(a, b))
         && match (a.dictionary(), b.dictionary()) {
             (None, None) => true,
             (Some(a), Some(b)) => same_layout(a, b),

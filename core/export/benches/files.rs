@@ -6,7 +6,8 @@
 //! the finished file; then the peak memory of ours on 10,000,000 rows, streamed.
 //!
 //! `cargo bench -p bexio-bi-export --bench files` (needs tests/python/venv.sh's venv);
-//! `BENCH_ROWS` and `BENCH_BIG_ROWS` change the sizes.
+//! `BENCH_ROWS` and `BENCH_BIG_ROWS` change the sizes; `BENCH_QVD_DICTIONARY_MB` the QVD
+//! writer's dictionary budget.
 
 #![allow(missing_docs)]
 
@@ -221,8 +222,15 @@ fn child(format: &str, rows: usize, mode: &str, out: &Path, cache: &Path) {
         m.insert(ROWS_METADATA.to_owned(), rows.to_string());
         Arc::new(s.as_ref().clone().with_metadata(m))
     };
+    // BENCH_QVD_DICTIONARY_MB: the QVD writer's dictionary budget (its default otherwise).
+    let config = match std::env::var("BENCH_QVD_DICTIONARY_MB") {
+        Ok(mb) if format.starts_with("qvd") => {
+            serde_json::json!({ "dictionary_mb": mb.parse::<f64>().expect("a number of MB") })
+        }
+        _ => serde_json::json!({}),
+    };
     let request = OpenRequest {
-        config: serde_json::json!({}),
+        config,
         tables: vec![("fact_invoice_line".into(), schema)],
         out_dir: out.to_owned(),
         host: Arc::new(TracingHost::new(format)),

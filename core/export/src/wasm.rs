@@ -300,6 +300,9 @@ impl Wasm {
         let stderr = MemoryOutputPipe::new(64 << 10);
         let mut b = WasiCtxBuilder::new();
         b.stderr(stderr.clone());
+        // File reads and writes run on the session's thread rather than being handed to a
+        // pool thread and waited for, call by call.
+        b.allow_blocking_current_thread(true);
         if let Some(dir) = out_dir {
             b.preopened_dir(dir, "/out", FsPerms::ReadWrite)
                 .map_err(|e| load_error(dir, format!("cannot open the output directory: {e}")))?;

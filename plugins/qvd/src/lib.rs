@@ -181,7 +181,14 @@ impl Zone {
     fn offset_at(&self, micros: i64) -> Option<i64> {
         use chrono::{Offset, TimeZone};
         let utc = chrono::DateTime::from_timestamp_micros(micros)?.naive_utc();
-        Some(i64::from(self.tz.offset_from_utc_datetime(&utc).fix().local_minus_utc()) * 1_000_000)
+        Some(
+            i64::from(
+                self.tz
+                    .offset_from_utc_datetime(&utc)
+                    .fix()
+                    .local_minus_utc(),
+            ) * 1_000_000,
+        )
     }
 
     /// The offset at `micros` UTC.
@@ -268,9 +275,16 @@ fn ints<T: ArrowPrimitiveType>(
     });
 }
 
-fn texts<'a>(col: &mut qvd::Column<'_>, values: impl Iterator<Item = Option<&'a str>>) {
+/// Text values; `no_nul` when none of them holds a NUL character (checked once per batch
+/// instead of once per value).
+fn texts<'a>(
+    col: &mut qvd::Column<'_>,
+    values: impl Iterator<Item = Option<&'a str>>,
+    no_nul: bool,
+) {
     for (row, v) in values.enumerate() {
         match v {
+            Some(v) if no_nul => col.text_without_nul(row, v),
             Some(v) => col.text(row, v),
             None => col.null(row),
         }
@@ -350,24 +364,26 @@ fn fill(
                 col.fixed(row, i128::from(micros), |out| zone.symbol(out, micros, s));
             };
             match unit {
-                TimeUnit::Second => each(col, a.as_primitive::<TimestampSecondType>(), |c, r, v| {
-                    add(v.saturating_mul(1_000_000), r, c)
-                }),
-                TimeUnit::Millisecond => {
-                    each(col, a.as_primitive::<TimestampMillisecondType>(), |c, r, v| {
-                        add(v.saturating_mul(1_000), r, c)
+                TimeUnit::Second => {
+                    each(col, a.as_primitive::<TimestampSecondType>(), |c, r, v| {
+                        add(v.saturating_mul(1_000_000), r, c)
                     })
                 }
-                TimeUnit::Microsecond => {
-                    each(col, a.as_primitive::<TimestampMicrosecondType>(), |c, r, v| {
-                        add(v, r, c)
-                    })
-                }
-                TimeUnit::Nanosecond => {
-                    each(col, a.as_primitive::<TimestampNanosecondType>(), |c, r, v| {
-                        add(v / 1_000, r, c)
-                    })
-                }
+                TimeUnit::Millisecond => each(
+                    col,
+                    a.as_primitive::<TimestampMillisecondType>(),
+                    |c, r, v| add(v.saturating_mul(1_000), r, c),
+                ),
+                TimeUnit::Microsecond => each(
+                    col,
+                    a.as_primitive::<TimestampMicrosecondType>(),
+                    |c, r, v| add(v, r, c),
+                ),
+                TimeUnit::Nanosecond => each(
+                    col,
+                    a.as_primitive::<TimestampNanosecondType>(),
+                    |c, r, v| add(v / 1_000, r, c),
+                ),
             }
         }
         (Kind::Bool, _) => {
@@ -384,9 +400,15 @@ fn fill(
                 }
             }
         }
-        (Kind::Text, DataType::LargeUtf8) => texts(col, a.as_string::<i64>().iter()),
-        (Kind::Text, DataType::Utf8View) => texts(col, a.as_string_view().iter()),
-        (Kind::Text, _) => texts(col, a.as_string::<i32>().iter()),
+        (Kind::Text, DataType::LargeUtf8) => {
+            let a = a.as_string::<i64>();
+            texts(col, a.iter(), !a.value_data().contains(&0));
+        }
+        (Kind::Text, DataType::Utf8View) => texts(col, a.as_string_view().iter(), false),
+        (Kind::Text, _) => {
+            let a = a.as_string::<i32>();
+            texts(col, a.iter(), !a.value_data().contains(&0));
+        }
         _ => {
             let options = FormatOptions::default();
             let fmt = ArrayFormatter::try_new(a, &options)?;

@@ -283,8 +283,20 @@ impl Column<'_> {
     /// Row `row` holds the text `s`.
     #[inline]
     pub fn text(&mut self, row: usize, s: &str) {
-        // The format ends text with a NUL, so NULs inside are dropped (rare: checked first).
-        let filtered = s.as_bytes().contains(&0);
+        self.text_maybe_nul(row, s, s.as_bytes().contains(&0));
+    }
+
+    /// Row `row` holds the text `s`, which has no NUL character (the caller checked a whole
+    /// batch's text at once, say); `debug_assert`ed.
+    #[inline]
+    pub fn text_without_nul(&mut self, row: usize, s: &str) {
+        debug_assert!(!s.as_bytes().contains(&0));
+        self.text_maybe_nul(row, s, false);
+    }
+
+    #[inline]
+    fn text_maybe_nul(&mut self, row: usize, s: &str, filtered: bool) {
+        // The format ends text with a NUL, so NULs inside are dropped.
         let key: &[u8] = if filtered {
             self.scratch.clear();
             self.scratch.extend(s.bytes().filter(|&b| b != 0));
@@ -527,7 +539,13 @@ impl TableWriter {
         if spilled {
             self.dedup_partitions()?;
         }
-        write_file(&self.table, &self.temp, &self.fields, self.rows, created_utc)
+        write_file(
+            &self.table,
+            &self.temp,
+            &self.fields,
+            self.rows,
+            created_utc,
+        )
     }
 
     /// Deduplicates each partition on its own: its distinct values become the next symbols of
@@ -925,7 +943,10 @@ mod tests {
             &dir,
             "t.qvd",
             "t",
-            vec![("v".into(), FieldType::Text), ("n".into(), FieldType::Integer)],
+            vec![
+                ("v".into(), FieldType::Text),
+                ("n".into(), FieldType::Integer),
+            ],
             budget,
         )
         .expect("create");
@@ -998,11 +1019,18 @@ mod tests {
         // All in memory, nothing in memory, and a budget used up part way.
         for budget in [usize::MAX, 0, 600] {
             let (symbols, rows) = round_trip(&values, budget);
-            assert_eq!(symbols.len(), distinct.len(), "budget {budget}: deduplicated");
+            assert_eq!(
+                symbols.len(),
+                distinct.len(),
+                "budget {budget}: deduplicated"
+            );
             let unique: std::collections::HashSet<&String> = symbols.iter().collect();
-            assert_eq!(unique.len(), symbols.len(), "budget {budget}: no symbol twice");
-            let want: Vec<Option<String>> =
-                values.iter().map(|v| v.map(str::to_owned)).collect();
+            assert_eq!(
+                unique.len(),
+                symbols.len(),
+                "budget {budget}: no symbol twice"
+            );
+            let want: Vec<Option<String>> = values.iter().map(|v| v.map(str::to_owned)).collect();
             assert_eq!(rows, want, "budget {budget}: rows");
         }
     }
