@@ -4,7 +4,8 @@
 //! per batch as in a real export). Then the load time of a component, first (compiled) and
 //! cached.
 //!
-//! `cargo bench -p bexio-bi-export --bench linkages` (release builds of the plugin too).
+//! `cargo bench -p bexio-bi-export --bench linkages` (release builds of the plugin too);
+//! `BENCH_BATCH` sets the rows per batch (8,192, the normalizer's, by default).
 
 #![allow(missing_docs)]
 
@@ -27,11 +28,20 @@ const ROWS: usize = 1_000_000;
 const BATCH: usize = 8192;
 const RUNS: usize = 5;
 
+/// Rows per batch: the normalizer's 8,192, or `BENCH_BATCH`.
+fn batch_rows() -> usize {
+    std::env::var("BENCH_BATCH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(BATCH)
+}
+
 fn batches() -> Vec<RecordBatch> {
+    let size = batch_rows();
     (0..ROWS)
-        .step_by(BATCH)
+        .step_by(size)
         .map(|from| {
-            let n = BATCH.min(ROWS - from);
+            let n = size.min(ROWS - from);
             let ids = from as i64..(from + n) as i64;
             RecordBatch::try_from_iter([
                 (
@@ -269,8 +279,9 @@ fn main() {
         )
     });
     println!(
-        "\n{ROWS} rows (5 columns: key, id, text, date, decimal) in {} batches of {BATCH}, median of {RUNS} runs",
-        data.len()
+        "\n{ROWS} rows (5 columns: key, id, text, date, decimal) in {} batches of {}, median of {RUNS} runs",
+        data.len(),
+        batch_rows()
     );
     table(
         "The trivial exporter (benches/count: reads every value, writes one line)",
