@@ -588,8 +588,13 @@ fn print_report(r: &Report) {
     for e in &r.exports {
         match &e.error {
             None => println!(
-                "Exported {} → {}: {} rows in {} files, {}",
-                e.company_id, e.plugin, e.rows, e.files, e.dir
+                "Exported {} → {}: {} rows in {} {}, {}",
+                e.company_id,
+                e.plugin,
+                e.rows,
+                e.files,
+                if e.files == 1 { "file" } else { "files" },
+                e.dir
             ),
             Some(err) => println!("Export {} → {} FAILED: {err}", e.company_id, e.plugin),
         }
