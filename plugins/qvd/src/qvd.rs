@@ -15,8 +15,8 @@
 //!   back once to pack the records.
 //!
 //! Memory is bounded by the budget, one batch and one partition's distinct values, whatever the
-//! number of rows; disk use is about the size of the output twice over, beside it, removed at the
-//! end.
+//! number of rows. The temporary files (4 bytes per cell, plus the values past the budget and
+//! their indices) sit beside the output and are removed at the end.
 //!
 //! NULLs follow the convention of Qlik's own files, which every reader accepts: a field with a
 //! NULL gets `Bias` −2, stores 0 for NULL and `i + 2` for symbol `i`.
