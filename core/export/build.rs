@@ -86,7 +86,12 @@ fn build(root: &Path, krate: &str, stem: &str, out: &Path) -> Result<PathBuf, Mi
         // What the outer cargo set for the host (clippy's driver, host flags) is not for the guest.
         .env_remove("RUSTC_WORKSPACE_WRAPPER")
         .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        // 64×64→128-bit multiplies as one instruction (wasmtime's `wide-arithmetic`, enabled by
+        // the host's engine): the dictionaries' hash is built on them.
+        .env(
+            "CARGO_ENCODED_RUSTFLAGS",
+            "-Ctarget-feature=+wide-arithmetic",
+        )
         .env_remove("CARGO_BUILD_RUSTFLAGS")
         .env_remove("CARGO_BUILD_TARGET");
     if profile == "release" {

@@ -47,6 +47,7 @@ pub use arrow_schema::{self, DataType, Field, Schema, SchemaRef};
 use serde::{Deserialize, Serialize};
 pub use serde_json;
 
+pub mod files;
 pub mod ipc;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;

@@ -41,6 +41,8 @@ fn engine() -> &'static Engine {
         let mut config = wasmtime::Config::new();
         config.wasm_component_model(true);
         config.epoch_interruption(true);
+        // One instruction for 64×64→128-bit products (hashing) where a guest is built for it.
+        config.wasm_wide_arithmetic(true);
         let engine = Engine::new(&config).expect("a valid wasmtime configuration");
         let ticker = engine.clone();
         std::thread::Builder::new()

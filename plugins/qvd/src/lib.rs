@@ -31,7 +31,9 @@ use bexio_bi_plugin_sdk::{
 };
 use serde::Deserialize;
 
+mod digits;
 pub mod qvd;
+mod slots;
 
 use qvd::{FieldType, Symbol, TableWriter};
 
@@ -101,47 +103,67 @@ fn kind_of(t: &DataType) -> (Kind, FieldType) {
     }
 }
 
-/// Appends `n` as two digits.
-fn two(out: &mut String, n: u32) {
-    out.push(char::from(b'0' + (n / 10 % 10) as u8));
-    out.push(char::from(b'0' + (n % 10) as u8));
-}
-
-/// Appends `YYYY-MM-DD` (years outside 0–9999 as chrono writes them).
-fn push_date(out: &mut String, d: chrono::NaiveDate) {
-    use chrono::Datelike;
-    let year = d.year();
-    if (0..=9999).contains(&year) {
-        two(out, year as u32 / 100);
-        two(out, year as u32 % 100);
-        out.push('-');
-        two(out, d.month());
-        out.push('-');
-        two(out, d.day());
-    } else {
-        let _ = write!(out, "{}", d.format("%Y-%m-%d"));
-    }
-}
-
-/// Appends ` hh:mm:ss`.
-fn push_time(out: &mut String, t: chrono::NaiveTime) {
-    use chrono::Timelike;
-    out.push(' ');
-    two(out, t.hour());
-    out.push(':');
-    two(out, t.minute());
-    out.push(':');
-    two(out, t.second());
-}
-
 /// Powers of ten that doubles hold exactly.
 const POW10: [f64; 23] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
     1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
 
+/// Appends a dual symbol of a double whose text `text` writes (ASCII, no NUL); `number` gets
+/// the text written, for numbers computed from it.
+#[inline]
+fn dual_double(
+    out: &mut Vec<u8>,
+    text: impl FnOnce(&mut Vec<u8>),
+    number: impl FnOnce(&[u8]) -> f64,
+) {
+    out.push(6);
+    let at = out.len();
+    out.extend_from_slice(&[0; 8]);
+    text(out);
+    let n = number(&out[at + 8..]);
+    out[at..at + 8].copy_from_slice(&n.to_le_bytes());
+    out.push(0);
+}
+
+/// The double a number's text means (NaN if it is not one, which our texts always are).
+fn parse(text: &[u8]) -> f64 {
+    std::str::from_utf8(text)
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
 /// A decimal's symbol: its number (the double nearest the exact value) and its exact text.
 fn decimal_symbol(out: &mut Vec<u8>, v: i128, scale: i8, s: &mut String) {
+    let abs = v.unsigned_abs();
+    // Amounts below 2^64 with up to 19 places (all of them, in practice): written directly.
+    if let (Ok(abs), Ok(places @ 0..=19)) = (u64::try_from(abs), u32::try_from(scale)) {
+        let unit = 10u64.pow(places);
+        dual_double(
+            out,
+            |out| {
+                if v < 0 {
+                    out.push(b'-');
+                }
+                digits::push_u64(out, abs / unit);
+                if places > 0 {
+                    out.push(b'.');
+                    digits::push_padded(out, abs % unit, places as usize);
+                }
+            },
+            // Both operands exact and IEEE division correctly rounded: the same double as
+            // parsing the text; beyond 2^53 the text is parsed.
+            |text| {
+                if abs < 1 << 53 {
+                    v as f64 / POW10[places as usize]
+                } else {
+                    parse(text)
+                }
+            },
+        );
+        return;
+    }
     s.clear();
     let n = if (0..=22).contains(&scale) {
         let scale = scale as u32;
@@ -209,25 +231,40 @@ impl Zone {
 
     /// A timestamp's symbol: Qlik's fractional day and `YYYY-MM-DD hh:mm:ss`, in local time.
     fn symbol(&mut self, out: &mut Vec<u8>, micros: i64, s: &mut String) {
-        s.clear();
         let local = self
             .offset(micros)
             .and_then(|o| micros.checked_add(o))
-            .and_then(chrono::DateTime::from_timestamp_micros);
-        match local {
-            Some(local) => {
-                let local = local.naive_utc();
-                push_date(s, local.date());
-                push_time(s, local.time());
-                let day = local.and_utc().timestamp_micros() as f64 / 86_400_000_000.0
-                    + f64::from(QLIK_UNIX_DAYS);
-                Symbol::DualDouble(day, s).encode(out);
-            }
-            None => {
-                let _ = write!(s, "{micros}");
-                Symbol::Text(s).encode(out);
-            }
-        }
+            .filter(|l| chrono::DateTime::from_timestamp_micros(*l).is_some());
+        let Some(local) = local else {
+            s.clear();
+            let _ = write!(s, "{micros}");
+            Symbol::Text(s).encode(out);
+            return;
+        };
+        let seconds = local.div_euclid(1_000_000);
+        let (days, second) = (
+            seconds.div_euclid(86_400),
+            seconds.rem_euclid(86_400) as u32,
+        );
+        let day = local as f64 / 86_400_000_000.0 + f64::from(QLIK_UNIX_DAYS);
+        let start = out.len();
+        dual_double(
+            out,
+            |out| {
+                if digits::push_date(out, days) {
+                    digits::push_time(out, second);
+                } else {
+                    // Years beyond 0–9999, as chrono writes them.
+                    if let Some(t) = chrono::DateTime::from_timestamp_micros(local) {
+                        s.clear();
+                        let _ = write!(s, "{}", t.naive_utc().format("%Y-%m-%d %H:%M:%S"));
+                        out.extend_from_slice(s.as_bytes());
+                    }
+                }
+            },
+            |_| day,
+        );
+        debug_assert!(out.len() > start);
     }
 }
 
@@ -264,12 +301,24 @@ fn ints<T: ArrowPrimitiveType>(
 ) {
     each(col, a, |col, row, v| {
         let v = wide(v);
-        col.fixed(row, v, |out| match i32::try_from(v) {
-            Ok(v) => Symbol::Int(v).encode(out),
-            Err(_) => {
-                s.clear();
-                let _ = write!(s, "{v}");
-                Symbol::DualDouble(v as f64, s).encode(out);
+        col.fixed(row, v, |out| {
+            match (i32::try_from(v), u64::try_from(v.unsigned_abs())) {
+                (Ok(v), _) => Symbol::Int(v).encode(out),
+                (Err(_), Ok(abs)) => dual_double(
+                    out,
+                    |out| {
+                        if v < 0 {
+                            out.push(b'-');
+                        }
+                        digits::push_u64(out, abs);
+                    },
+                    |_| v as f64,
+                ),
+                (Err(_), Err(_)) => {
+                    s.clear();
+                    let _ = write!(s, "{v}");
+                    Symbol::DualDouble(v as f64, s).encode(out);
+                }
             }
         });
     });
@@ -349,13 +398,23 @@ fn fill(
             each(col, a.as_primitive::<Date32Type>(), |col, row, days| {
                 col.fixed(row, i128::from(days), |out| {
                     s.clear();
-                    match chrono::DateTime::from_timestamp(i64::from(days) * 86_400, 0) {
-                        Some(d) => push_date(s, d.date_naive()),
-                        None => {
-                            let _ = write!(s, "{days}");
+                    let mut text = Vec::with_capacity(10);
+                    if !digits::push_date(&mut text, i64::from(days)) {
+                        // Years beyond 0–9999, as chrono writes them.
+                        match chrono::DateTime::from_timestamp(i64::from(days) * 86_400, 0) {
+                            Some(d) => {
+                                let _ = write!(s, "{}", d.date_naive().format("%Y-%m-%d"));
+                            }
+                            None => {
+                                let _ = write!(s, "{days}");
+                            }
                         }
+                        text = s.as_bytes().to_vec();
                     }
-                    Symbol::DualInt(days.saturating_add(QLIK_UNIX_DAYS), s).encode(out);
+                    out.push(5);
+                    out.extend_from_slice(&days.saturating_add(QLIK_UNIX_DAYS).to_le_bytes());
+                    out.extend_from_slice(&text);
+                    out.push(0);
                 });
             });
         }

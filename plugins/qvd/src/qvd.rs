@@ -23,10 +23,13 @@
 
 use std::fs::File;
 use std::hash::BuildHasher;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
+use bexio_bi_plugin_sdk::files::FileWriter;
 use hashbrown::{HashMap, HashTable};
+
+use crate::slots::{self, Table, hash_fixed};
 
 /// What a field holds, for its header (number format and tags).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,38 +108,70 @@ impl Symbol<'_> {
     }
 }
 
+/// A text's place in its table, from the top 32 bits of its hash.
+#[inline(always)]
+fn text_hash(tag: u32) -> u64 {
+    u64::from(tag) << 32
+}
+
+/// Whether two byte strings are equal, compared eight bytes at a time: texts in dictionaries
+/// are short, and a call to `memcmp` (a byte loop in WebAssembly's libc) costs more than the
+/// comparison.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[at..at + 8]);
+        u64::from_ne_bytes(w)
+    };
+    let n = a.len();
+    if n >= 8 {
+        let mut at = 0;
+        while at + 8 < n {
+            if word(a, at) != word(b, at) {
+                return false;
+            }
+            at += 8;
+        }
+        // The last eight bytes (overlapping the previous word when `n` is not a multiple of 8).
+        word(a, n - 8) == word(b, n - 8)
+    } else {
+        a.iter().zip(b).all(|(x, y)| x == y)
+    }
+}
+
 /// A field's symbols in memory and the lookup from value to index.
 #[derive(Default)]
 struct Dict {
     /// Serialized symbols (type byte + payload), in index order.
     symbols: Vec<u8>,
-    /// Where each symbol starts in `symbols` (text fields, to compare values).
-    starts: Vec<u64>,
-    /// Text: symbol indices by hash of the text.
-    text: HashTable<u32>,
+    /// Text: where each symbol starts, by hash of the text.
+    text: Table<slots::Text>,
     /// Fixed-width values that fit 64 bits, and the others: symbol index by value.
-    small: HashMap<u64, u32>,
+    small: Table<slots::Fixed>,
     wide: HashMap<i128, u32>,
     count: u32,
 }
 
 impl Dict {
-    /// The text of symbol `i` of a text field (between the type byte and the closing NUL).
-    fn text_of(&self, i: u32) -> &[u8] {
-        let start = self.starts[i as usize] as usize;
-        let end = self
-            .starts
-            .get(i as usize + 1)
-            .map_or(self.symbols.len(), |&e| e as usize);
-        &self.symbols[start + 1..end - 1]
+    /// Whether the text symbol starting at `start` is `key` (text symbols are the type byte,
+    /// the text without NULs, and a NUL).
+    #[inline(always)]
+    fn text_is(&self, start: u64, key: &[u8]) -> bool {
+        let from = start as usize + 1;
+        self.symbols
+            .get(from..from + key.len() + 1)
+            .is_some_and(|s| s[key.len()] == 0 && same(&s[..key.len()], key))
     }
 
     /// Bytes held, roughly: what the budget counts.
     fn memory(&self) -> usize {
         self.symbols.capacity()
-            + self.starts.capacity() * 8
-            + self.text.capacity() * 5
-            + self.small.capacity() * 17
+            + self.text.memory()
+            + self.small.memory()
             + self.wide.capacity() * 33
     }
 }
@@ -234,9 +269,11 @@ impl Temp {
 pub struct TableWriter {
     table: String,
     temp: Temp,
-    rows_file: BufWriter<File>,
+    rows_file: FileWriter,
     fields: Vec<Field>,
     hasher: hashbrown::DefaultHashBuilder,
+    /// Keys the hash of fixed-width values (random, like the text hasher's).
+    seed: u64,
     /// Chooses a spilled value's partition (seeded apart from the dictionaries' hasher, so that
     /// a partition's values still spread over its own table).
     parter: foldhash::fast::RandomState,
@@ -247,7 +284,7 @@ pub struct TableWriter {
     /// Spilled values of the batch being added, and their bytes.
     pending: Vec<Pending>,
     arena: Vec<u8>,
-    parts: Vec<Option<BufWriter<File>>>,
+    parts: Vec<Option<FileWriter>>,
     scratch: Vec<u8>,
 }
 
@@ -259,6 +296,7 @@ pub struct Column<'a> {
     width: usize,
     c: usize,
     hasher: &'a hashbrown::DefaultHashBuilder,
+    seed: u64,
     parter: &'a foldhash::fast::RandomState,
     pending: &'a mut Vec<Pending>,
     arena: &'a mut Vec<u8>,
@@ -294,7 +332,9 @@ impl Column<'_> {
         self.text_maybe_nul(row, s, false);
     }
 
-    #[inline]
+    // The lookup of every text value, inlined into the loop over a column (a call per value
+    // costs more than the lookup in WebAssembly); a new value takes the out-of-line path.
+    #[inline(always)]
     fn text_maybe_nul(&mut self, row: usize, s: &str, filtered: bool) {
         // The format ends text with a NUL, so NULs inside are dropped.
         let key: &[u8] = if filtered {
@@ -304,34 +344,41 @@ impl Column<'_> {
         } else {
             s.as_bytes()
         };
-        let hash = self.hasher.hash_one(key);
+        let tag = (self.hasher.hash_one(key) >> 32) as u32;
         let dict = &self.field.dict;
-        if let Some(&i) = dict.text.find(hash, |&i| dict.text_of(i) == key) {
+        if let Some(i) = dict.text.find(text_hash(tag), |e| {
+            e.tag == tag && dict.text_is(e.start, key)
+        }) {
             return self.set(row, i);
         }
+        self.new_text(row, s, filtered, tag);
+    }
+
+    /// Row `row` holds the text `s` (without its NULs when `filtered`: then in `scratch`), not
+    /// in the dictionary; `tag` is its hash.
+    #[inline(never)]
+    fn new_text(&mut self, row: usize, s: &str, filtered: bool, tag: u32) {
+        let key: &[u8] = if filtered { self.scratch } else { s.as_bytes() };
         self.field.ascii &= s.is_ascii();
         if self.open {
-            let hasher = self.hasher;
             let Dict {
                 symbols,
-                starts,
                 text,
                 count,
                 ..
             } = &mut self.field.dict;
             let i = *count;
-            starts.push(symbols.len() as u64);
+            let start = symbols.len() as u64;
             symbols.push(4);
             symbols.extend_from_slice(key);
             symbols.push(0);
             *count += 1;
-            text.insert_unique(hash, i, |&j| {
-                let start = starts[j as usize] as usize;
-                let end = starts
-                    .get(j as usize + 1)
-                    .map_or(symbols.len(), |&e| e as usize);
-                hasher.hash_one(&symbols[start + 1..end - 1])
-            });
+            let entry = slots::Text {
+                start,
+                tag,
+                index: i,
+            };
+            text.insert(text_hash(tag), entry, |e| text_hash(e.tag));
             return self.set(row, i);
         }
         let start = self.arena.len();
@@ -343,24 +390,46 @@ impl Column<'_> {
 
     /// Row `row` holds the fixed-width value `key` (its bits, as an integer: equal keys are
     /// equal values), whose symbol `symbol` appends when it is new.
-    #[inline]
+    #[inline(always)]
     pub fn fixed(&mut self, row: usize, key: i128, symbol: impl FnOnce(&mut Vec<u8>)) {
-        let dict = &mut self.field.dict;
+        let dict = &self.field.dict;
         let small = i64::try_from(key).ok().map(|k| k as u64);
         let found = match small {
-            Some(k) => dict.small.get(&k),
-            None => dict.wide.get(&key),
+            Some(k) => dict.small.find(hash_fixed(k, self.seed), |e| e.key == k),
+            None => dict.wide.get(&key).copied(),
         };
-        if let Some(&i) = found {
+        if let Some(i) = found {
             return self.set(row, i);
         }
+        self.new_fixed(row, key, small, symbol);
+    }
+
+    /// Row `row` holds the fixed-width value `key`, not in the dictionary.
+    #[inline(never)]
+    fn new_fixed(
+        &mut self,
+        row: usize,
+        key: i128,
+        small: Option<u64>,
+        symbol: impl FnOnce(&mut Vec<u8>),
+    ) {
+        let dict = &mut self.field.dict;
         if self.open {
             let i = dict.count;
             symbol(&mut dict.symbols);
             match small {
-                Some(k) => dict.small.insert(k, i),
-                None => dict.wide.insert(key, i),
-            };
+                Some(k) => {
+                    let seed = self.seed;
+                    dict.small.insert(
+                        hash_fixed(k, seed),
+                        slots::Fixed { key: k, index: i },
+                        |e| hash_fixed(e.key, seed),
+                    );
+                }
+                None => {
+                    dict.wide.insert(key, i);
+                }
+            }
             dict.count += 1;
             return self.set(row, i);
         }
@@ -401,7 +470,7 @@ impl TableWriter {
             dir: dir.to_owned(),
             file: file.to_owned(),
         };
-        let rows_file = BufWriter::with_capacity(1 << 20, File::create(temp.rows())?);
+        let rows_file = FileWriter::create(temp.rows())?;
         Ok(TableWriter {
             table: table.to_owned(),
             temp,
@@ -421,6 +490,7 @@ impl TableWriter {
                 })
                 .collect(),
             hasher: hashbrown::DefaultHashBuilder::default(),
+            seed: foldhash::fast::RandomState::default().hash_one(0x5eed_u64),
             parter: foldhash::fast::RandomState::default(),
             budget,
             rows: 0,
@@ -463,6 +533,7 @@ impl TableWriter {
             width,
             c,
             hasher: &self.hasher,
+            seed: self.seed,
             parter: &self.parter,
             pending: &mut self.pending,
             arena: &mut self.arena,
@@ -488,7 +559,7 @@ impl TableWriter {
                 let part = usize::from(p.part);
                 if self.parts[part].is_none() {
                     let file = File::create(self.temp.part(part))?;
-                    self.parts[part] = Some(BufWriter::with_capacity(64 << 10, file));
+                    self.parts[part] = Some(FileWriter::with_capacity(64 << 10, file));
                 }
                 let Some(w) = self.parts[part].as_mut() else {
                     continue;
@@ -556,7 +627,7 @@ impl TableWriter {
         for f in &mut self.fields {
             f.part_starts = vec![0; PARTS as usize];
         }
-        let mut symbol_files: Vec<Option<BufWriter<File>>> = (0..width).map(|_| None).collect();
+        let mut symbol_files: Vec<Option<FileWriter>> = (0..width).map(|_| None).collect();
         // One partition's dictionaries: per field, its symbols and their indices by hash.
         let mut seen: Vec<(Vec<u8>, Vec<u64>, HashTable<u32>)> =
             (0..width).map(|_| Default::default()).collect();
@@ -570,7 +641,7 @@ impl TableWriter {
                 Err(e) => return Err(e),
             };
             let mut input = BufReader::with_capacity(1 << 20, file);
-            let mut index = BufWriter::with_capacity(1 << 20, File::create(self.temp.index(p))?);
+            let mut index = FileWriter::create(self.temp.index(p))?;
             for (f, field) in self.fields.iter_mut().enumerate() {
                 field.part_starts[p] = field.spilled_count;
                 let (symbols, starts, table) = &mut seen[f];
@@ -622,7 +693,7 @@ impl TableWriter {
                         field.spilled_bytes += value.len() as u64;
                         let out = match &mut symbol_files[f] {
                             Some(w) => w,
-                            slot => slot.insert(BufWriter::with_capacity(
+                            slot => slot.insert(FileWriter::with_capacity(
                                 256 << 10,
                                 File::create(self.temp.symbols(f))?,
                             )),
@@ -638,7 +709,7 @@ impl TableWriter {
             let _ = std::fs::remove_file(&path);
         }
         for w in symbol_files.into_iter().flatten() {
-            w.into_inner().map_err(|e| e.into_error())?;
+            w.finish()?;
         }
         Ok(())
     }
@@ -801,7 +872,7 @@ fn write_file(
     x.push_str("</QvdTableHeader>\r\n");
 
     let partial = temp.partial();
-    let mut out = BufWriter::with_capacity(1 << 20, File::create(&partial)?);
+    let mut out = FileWriter::create(&partial)?;
     out.write_all(x.as_bytes())?;
     out.write_all(&[0])?;
     for (i, f) in fields.iter().enumerate() {
@@ -832,56 +903,69 @@ fn write_file(
         Ok(u32::from_le_bytes(b))
     };
 
-    // The records: each field's stored value (index − bias, NULL → 0) packed LSB first.
+    // The records: each field's stored value (index − bias, NULL → 0) packed LSB first, four
+    // bytes at a time (a field is at most 33 bits wide, so 64 bits always hold what is pending).
     let width = fields.len();
+    let widths: Vec<u32> = layouts.iter().map(|&(_, w)| w).collect();
+    let shifts: Vec<u64> = layouts
+        .iter()
+        .map(|&(bias, _)| (-i64::from(bias)) as u64)
+        .collect();
+    let spilled = fields.iter().any(|f| !f.part_starts.is_empty());
+    let record = record as usize;
     let mut input = BufReader::with_capacity(1 << 20, File::open(temp.rows())?);
     let rows_per_chunk: usize = 1 << 16;
     let mut raw = vec![0u8; rows_per_chunk * width * 4];
-    let mut packed = Vec::with_capacity(rows_per_chunk * record as usize);
+    let mut packed = Vec::with_capacity(rows_per_chunk * record);
     let mut left = rows;
     while left > 0 {
         let n = left.min(rows_per_chunk as u64) as usize;
         let bytes = &mut raw[..n * width * 4];
         input.read_exact(bytes)?;
         packed.clear();
-        for row in bytes.chunks_exact(width * 4) {
-            let mut acc: u64 = 0;
-            let mut have: u32 = 0;
-            let start = packed.len();
-            for ((cell, &(bias, w)), field) in row.chunks_exact(4).zip(&layouts).zip(fields) {
-                let cell = u32::from_le_bytes([cell[0], cell[1], cell[2], cell[3]]);
-                let index = if cell >= SPILLED && cell != NULL {
+        packed.resize(n * record, 0);
+        for (row, out) in bytes
+            .chunks_exact(width * 4)
+            .zip(packed.chunks_exact_mut(record))
+        {
+            let (mut acc, mut have, mut at) = (0u64, 0u32, 0usize);
+            for (c, cell) in row.chunks_exact(4).enumerate() {
+                let mut index = u32::from_le_bytes([cell[0], cell[1], cell[2], cell[3]]);
+                if spilled && index >= SPILLED && index != NULL {
                     // Read even for a field without bits: the stream must stay in step.
-                    let p = (cell - SPILLED) as usize;
-                    field.dict.count + field.part_starts[p] + next_index(p)?
-                } else {
-                    cell
-                };
+                    let p = (index - SPILLED) as usize;
+                    let field = &fields[c];
+                    index = field.dict.count + field.part_starts[p] + next_index(p)?;
+                }
+                let w = widths[c];
                 if w == 0 {
                     continue;
                 }
                 let stored = if index == NULL {
                     0
                 } else {
-                    (i64::from(index) - i64::from(bias)) as u64
+                    u64::from(index) + shifts[c]
                 };
                 acc |= stored << have;
                 have += w;
-                while have >= 8 {
-                    packed.push(acc as u8);
-                    acc >>= 8;
-                    have -= 8;
+                if have >= 32 {
+                    out[at..at + 4].copy_from_slice(&(acc as u32).to_le_bytes());
+                    at += 4;
+                    acc >>= 32;
+                    have -= 32;
                 }
             }
-            if have > 0 {
-                packed.push(acc as u8);
+            while have > 0 {
+                out[at] = acc as u8;
+                at += 1;
+                acc >>= 8;
+                have = have.saturating_sub(8);
             }
-            packed.resize(start + record as usize, 0);
         }
         out.write_all(&packed)?;
         left -= n as u64;
     }
-    let file = out.into_inner().map_err(|e| e.into_error())?;
+    let file = out.finish()?;
     file.sync_all().ok();
     drop(file);
     let path = temp.output();

@@ -1,0 +1,188 @@
+//! The dictionaries' lookups: open addressing with linear probing over entries that hold what a
+//! lookup needs, so that finding a value touches one cache line of the table.
+//!
+//! A large table's distinct values (keys, amounts, timestamps) make lookups miss the cache;
+//! hashbrown reads a control byte and then the bucket (two misses), and a text's bucket pointed
+//! to its start in a third array. Here a fixed-width value's entry holds the value and its
+//! index, and a text's entry holds where its symbol starts plus 32 bits of its hash, so a text
+//! costs the entry and its bytes. The probe loop is a few instructions, which matters as much
+//! in the WebAssembly build (compiled by Cranelift) as the misses do.
+
+/// An entry's index when the slot is free (symbol indices stay below it: see `SPILLED`).
+pub const VACANT: u32 = u32::MAX;
+
+/// What a table holds.
+pub trait Entry: Copy {
+    /// A free slot.
+    const FREE: Self;
+    /// The symbol index, or [`VACANT`].
+    fn index(&self) -> u32;
+}
+
+/// A text value: where its symbol starts in the field's symbol bytes, and the top 32 bits of its
+/// hash (which also place it: the table never hashes a text again to grow).
+#[derive(Clone, Copy)]
+pub struct Text {
+    pub start: u64,
+    pub tag: u32,
+    pub index: u32,
+}
+
+impl Entry for Text {
+    const FREE: Text = Text {
+        start: 0,
+        tag: 0,
+        index: VACANT,
+    };
+    #[inline(always)]
+    fn index(&self) -> u32 {
+        self.index
+    }
+}
+
+/// A fixed-width value of 64 bits (its bits) and its symbol index.
+#[derive(Clone, Copy)]
+pub struct Fixed {
+    pub key: u64,
+    pub index: u32,
+}
+
+impl Entry for Fixed {
+    const FREE: Fixed = Fixed {
+        key: 0,
+        index: VACANT,
+    };
+    #[inline(always)]
+    fn index(&self) -> u32 {
+        self.index
+    }
+}
+
+/// The hash of a 64-bit key: multiplicative (the top bits, which place entries, depend on every
+/// bit of the key), keyed by a random `seed`.
+#[inline(always)]
+pub fn hash_fixed(key: u64, seed: u64) -> u64 {
+    (key ^ seed).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// An open-addressing table of [`Entry`]s, placed by the top bits of a 64-bit hash.
+pub struct Table<E> {
+    slots: Vec<E>,
+    len: usize,
+    /// log2 of the number of slots.
+    bits: u32,
+}
+
+impl<E: Entry> Default for Table<E> {
+    fn default() -> Self {
+        Table {
+            slots: Vec::new(),
+            len: 0,
+            bits: 0,
+        }
+    }
+}
+
+impl<E: Entry> Table<E> {
+    /// Entries held.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Bytes held.
+    pub fn memory(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<E>()
+    }
+
+    #[inline(always)]
+    fn home(&self, hash: u64) -> usize {
+        // `bits` ≥ 4 once there are slots; a shift by 64 never happens.
+        (hash >> (64 - self.bits)) as usize
+    }
+
+    /// The index of the entry `is` accepts, probing from `hash`'s slot.
+    #[inline(always)]
+    pub fn find(&self, hash: u64, mut is: impl FnMut(&E) -> bool) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(hash);
+        loop {
+            let e = &self.slots[i];
+            if e.index() == VACANT {
+                return None;
+            }
+            if is(e) {
+                return Some(e.index());
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Adds `entry` (not in the table) at `hash`; `hash_of` gives an entry's hash when the table
+    /// grows.
+    pub fn insert(&mut self, hash: u64, entry: E, hash_of: impl Fn(&E) -> u64) {
+        // At most 70% full, so that probes stay short (and a free slot always exists).
+        if (self.len + 1) * 10 > self.slots.len() * 7 {
+            self.grow(&hash_of);
+        }
+        self.place(hash, entry);
+        self.len += 1;
+    }
+
+    fn place(&mut self, hash: u64, entry: E) {
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(hash);
+        while self.slots[i].index() != VACANT {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = entry;
+    }
+
+    fn grow(&mut self, hash_of: &impl Fn(&E) -> u64) {
+        let bits = (self.bits + 1).max(4);
+        let old = std::mem::replace(&mut self.slots, vec![E::FREE; 1 << bits]);
+        self.bits = bits;
+        for e in old.into_iter().filter(|e| e.index() != VACANT) {
+            self.place(hash_of(&e), e);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_is_found_and_absent_ones_are_not() {
+        let seed = 0x1234_5678_9abc_def0;
+        let mut t = Table::<Fixed>::default();
+        // Sequential keys, keys differing only in high bits, and scattered ones.
+        let keys: Vec<u64> = (0..20_000u64)
+            .chain((0..2_000u64).map(|k| k << 40))
+            .chain((0..2_000u64).map(|k| k.wrapping_mul(0x2545_F491_4F6C_DD1D)))
+            .collect();
+        let mut distinct = std::collections::HashMap::new();
+        for &k in &keys {
+            let h = hash_fixed(k, seed);
+            match t.find(h, |e| e.key == k) {
+                Some(i) => assert_eq!(distinct[&k], i),
+                None => {
+                    let i = distinct.len() as u32;
+                    distinct.insert(k, i);
+                    t.insert(h, Fixed { key: k, index: i }, |e| hash_fixed(e.key, seed));
+                }
+            }
+        }
+        assert_eq!(t.len(), distinct.len());
+        for (&k, &i) in &distinct {
+            assert_eq!(t.find(hash_fixed(k, seed), |e| e.key == k), Some(i));
+        }
+        for k in [u64::MAX, 1 << 63, 123_456_789_012] {
+            assert_eq!(t.find(hash_fixed(k, seed), |e| e.key == k), None);
+        }
+        assert!(t.memory() * 7 / 10 >= t.len() * std::mem::size_of::<Fixed>());
+    }
+}
