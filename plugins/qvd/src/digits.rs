@@ -85,6 +85,10 @@ pub fn civil(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
+/// The day counts (since 1970-01-01) of 0000-01-01 through 9999-12-31: the dates
+/// [`push_date`] writes.
+pub const FOUR_DIGIT_YEARS: std::ops::RangeInclusive<i64> = -719_528..=2_932_896;
+
 /// Appends `YYYY-MM-DD` for the day `days` since 1970-01-01 when its year is within 0–9999;
 /// returns false (and appends nothing) otherwise.
 #[inline]
@@ -165,6 +169,7 @@ mod tests {
             let mut out = Vec::new();
             let written = push_date(&mut out, d);
             assert_eq!(written, (0..=9999).contains(&date.year()), "day {d}");
+            assert_eq!(written, FOUR_DIGIT_YEARS.contains(&d), "day {d}");
             if written {
                 assert_eq!(String::from_utf8(out).expect("ASCII"), date.to_string());
             }

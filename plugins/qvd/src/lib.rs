@@ -156,7 +156,8 @@ fn decimal_symbol(out: &mut Vec<u8>, v: i128, scale: i8, s: &mut String) {
             // parsing the text; beyond 2^53 the text is parsed.
             |text| {
                 if abs < 1 << 53 {
-                    v as f64 / POW10[places as usize]
+                    let n = abs as f64 / POW10[places as usize];
+                    if v < 0 { -n } else { n }
                 } else {
                     parse(text)
                 }
@@ -231,40 +232,40 @@ impl Zone {
 
     /// A timestamp's symbol: Qlik's fractional day and `YYYY-MM-DD hh:mm:ss`, in local time.
     fn symbol(&mut self, out: &mut Vec<u8>, micros: i64, s: &mut String) {
-        let local = self
-            .offset(micros)
-            .and_then(|o| micros.checked_add(o))
-            .filter(|l| chrono::DateTime::from_timestamp_micros(*l).is_some());
-        let Some(local) = local else {
-            s.clear();
-            let _ = write!(s, "{micros}");
-            Symbol::Text(s).encode(out);
-            return;
-        };
-        let seconds = local.div_euclid(1_000_000);
-        let (days, second) = (
-            seconds.div_euclid(86_400),
-            seconds.rem_euclid(86_400) as u32,
-        );
-        let day = local as f64 / 86_400_000_000.0 + f64::from(QLIK_UNIX_DAYS);
-        let start = out.len();
-        dual_double(
-            out,
-            |out| {
-                if digits::push_date(out, days) {
-                    digits::push_time(out, second);
-                } else {
-                    // Years beyond 0–9999, as chrono writes them.
-                    if let Some(t) = chrono::DateTime::from_timestamp_micros(local) {
-                        s.clear();
-                        let _ = write!(s, "{}", t.naive_utc().format("%Y-%m-%d %H:%M:%S"));
-                        out.extend_from_slice(s.as_bytes());
-                    }
+        let local = self.offset(micros).and_then(|o| micros.checked_add(o));
+        let seconds = local.map(|l| l.div_euclid(1_000_000));
+        let days = seconds.map(|s| s.div_euclid(86_400));
+        match (local, seconds, days) {
+            // Years 0–9999 (every real one): written directly.
+            (Some(local), Some(seconds), Some(days))
+                if digits::FOUR_DIGIT_YEARS.contains(&days) =>
+            {
+                let second = seconds.rem_euclid(86_400) as u32;
+                let day = local as f64 / 86_400_000_000.0 + f64::from(QLIK_UNIX_DAYS);
+                dual_double(
+                    out,
+                    |out| {
+                        digits::push_date(out, days);
+                        digits::push_time(out, second);
+                    },
+                    |_| day,
+                );
+            }
+            // Beyond them, as chrono writes them; beyond chrono, the microseconds as text.
+            _ => match local.and_then(|l| Some((l, chrono::DateTime::from_timestamp_micros(l)?))) {
+                Some((local, t)) => {
+                    s.clear();
+                    let _ = write!(s, "{}", t.naive_utc().format("%Y-%m-%d %H:%M:%S"));
+                    let day = local as f64 / 86_400_000_000.0 + f64::from(QLIK_UNIX_DAYS);
+                    Symbol::DualDouble(day, s).encode(out);
+                }
+                None => {
+                    s.clear();
+                    let _ = write!(s, "{micros}");
+                    Symbol::Text(s).encode(out);
                 }
             },
-            |_| day,
-        );
-        debug_assert!(out.len() > start);
+        }
     }
 }
 

@@ -114,6 +114,58 @@ fn text_hash(tag: u32) -> u64 {
     u64::from(tag) << 32
 }
 
+/// The mixing step of the hashes: a 64×64→128-bit product folded to 64 bits (one multiply
+/// natively, and in WebAssembly with `wide-arithmetic`).
+#[inline(always)]
+fn fold(a: u64, b: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+/// Odd constants from the digits of π (nothing up the sleeve).
+const PI: [u64; 3] = [
+    0x243f_6a88_85a3_08d3,
+    0x1319_8a2e_0370_7344,
+    0xa409_3822_299f_31d0,
+];
+
+/// The hash of a text keyed by `seed`, small enough to inline into the lookup loop: texts of up
+/// to 16 bytes are read as two (overlapping) words and mixed once; longer ones 16 bytes a step.
+#[inline(always)]
+fn hash_text(key: &[u8], seed: u64) -> u64 {
+    let n = key.len();
+    let word = |at: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&key[at..at + 8]);
+        u64::from_le_bytes(w)
+    };
+    let half = |at: usize| {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(&key[at..at + 4]);
+        u64::from(u32::from_le_bytes(w))
+    };
+    let h = seed ^ (n as u64).wrapping_mul(PI[0]);
+    if n <= 16 {
+        let (x, y) = match n {
+            8.. => (word(0), word(n - 8)),
+            4.. => (half(0), half(n - 4)),
+            1.. => (
+                u64::from(key[0]) | u64::from(key[n / 2]) << 8 | u64::from(key[n - 1]) << 16,
+                0,
+            ),
+            0 => (0, 0),
+        };
+        return fold(x ^ h, y ^ PI[1] ^ seed.rotate_left(23));
+    }
+    let mut h = h;
+    let mut at = 0;
+    while n - at > 16 {
+        h = fold(h ^ word(at), word(at + 8) ^ PI[1]);
+        at += 16;
+    }
+    fold(h ^ word(n - 16), word(n - 8) ^ PI[2])
+}
+
 /// Whether two byte strings are equal, compared eight bytes at a time: texts in dictionaries
 /// are short, and a call to `memcmp` (a byte loop in WebAssembly's libc) costs more than the
 /// comparison.
@@ -271,8 +323,7 @@ pub struct TableWriter {
     temp: Temp,
     rows_file: FileWriter,
     fields: Vec<Field>,
-    hasher: hashbrown::DefaultHashBuilder,
-    /// Keys the hash of fixed-width values (random, like the text hasher's).
+    /// Keys the dictionaries' hashes (random per table).
     seed: u64,
     /// Chooses a spilled value's partition (seeded apart from the dictionaries' hasher, so that
     /// a partition's values still spread over its own table).
@@ -295,7 +346,6 @@ pub struct Column<'a> {
     cells: &'a mut [u32],
     width: usize,
     c: usize,
-    hasher: &'a hashbrown::DefaultHashBuilder,
     seed: u64,
     parter: &'a foldhash::fast::RandomState,
     pending: &'a mut Vec<Pending>,
@@ -344,7 +394,7 @@ impl Column<'_> {
         } else {
             s.as_bytes()
         };
-        let tag = (self.hasher.hash_one(key) >> 32) as u32;
+        let tag = (hash_text(key, self.seed) >> 32) as u32;
         let dict = &self.field.dict;
         if let Some(i) = dict.text.find(text_hash(tag), |e| {
             e.tag == tag && dict.text_is(e.start, key)
@@ -489,7 +539,6 @@ impl TableWriter {
                     part_starts: Vec::new(),
                 })
                 .collect(),
-            hasher: hashbrown::DefaultHashBuilder::default(),
             seed: foldhash::fast::RandomState::default().hash_one(0x5eed_u64),
             parter: foldhash::fast::RandomState::default(),
             budget,
@@ -532,7 +581,6 @@ impl TableWriter {
             cells: &mut self.cells,
             width,
             c,
-            hasher: &self.hasher,
             seed: self.seed,
             parter: &self.parter,
             pending: &mut self.pending,
