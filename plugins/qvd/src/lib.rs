@@ -462,12 +462,20 @@ fn fill(
         }
         (Kind::Text, DataType::LargeUtf8) => {
             let a = a.as_string::<i64>();
-            texts(col, a.iter(), !a.value_data().contains(&0));
+            if a.value_data().contains(&0) {
+                texts(col, a.iter(), false);
+            } else {
+                col.texts_without_nul(a.len(), |i| a.is_valid(i).then(|| a.value(i)));
+            }
         }
         (Kind::Text, DataType::Utf8View) => texts(col, a.as_string_view().iter(), false),
         (Kind::Text, _) => {
             let a = a.as_string::<i32>();
-            texts(col, a.iter(), !a.value_data().contains(&0));
+            if a.value_data().contains(&0) {
+                texts(col, a.iter(), false);
+            } else {
+                col.texts_without_nul(a.len(), |i| a.is_valid(i).then(|| a.value(i)));
+            }
         }
         _ => {
             let options = FormatOptions::default();

@@ -321,7 +321,10 @@ impl Temp {
 pub struct TableWriter {
     table: String,
     temp: Temp,
-    rows_file: FileWriter,
+    /// The rows' cells, held in memory while they fit in the budget beside the dictionaries;
+    /// past it, all of them go to the row spill file (created then).
+    held: Vec<u32>,
+    rows_file: Option<FileWriter>,
     fields: Vec<Field>,
     /// Keys the dictionaries' hashes (random per table).
     seed: u64,
@@ -337,6 +340,8 @@ pub struct TableWriter {
     arena: Vec<u8>,
     parts: Vec<Option<FileWriter>>,
     scratch: Vec<u8>,
+    /// Hash tags of a column's values, computed before they are looked up.
+    tags: Vec<u32>,
 }
 
 /// One column of the batch being added: [`TableWriter::column`].
@@ -351,6 +356,7 @@ pub struct Column<'a> {
     pending: &'a mut Vec<Pending>,
     arena: &'a mut Vec<u8>,
     scratch: &'a mut Vec<u8>,
+    tags: &'a mut Vec<u32>,
     /// The dictionary may take new symbols.
     open: bool,
 }
@@ -372,6 +378,37 @@ impl Column<'_> {
     #[inline]
     pub fn text(&mut self, row: usize, s: &str) {
         self.text_maybe_nul(row, s, s.as_bytes().contains(&0));
+    }
+
+    /// Rows `0..rows` hold the texts `value(row)` (`None`: NULL), none with a NUL character.
+    ///
+    /// All are hashed first, then looked up: on a large dictionary most lookups miss the cache,
+    /// and a loop that does nothing but look up keeps more of those misses in flight at once
+    /// (WebAssembly's longer code most of all).
+    pub fn texts_without_nul<'s>(&mut self, rows: usize, value: impl Fn(usize) -> Option<&'s str>) {
+        let seed = self.seed;
+        let mut tags = std::mem::take(self.tags);
+        tags.clear();
+        tags.extend(
+            (0..rows)
+                .map(|row| value(row).map_or(0, |s| (hash_text(s.as_bytes(), seed) >> 32) as u32)),
+        );
+        for (row, &tag) in tags.iter().enumerate() {
+            let Some(s) = value(row) else {
+                self.null(row);
+                continue;
+            };
+            debug_assert!(!s.as_bytes().contains(&0));
+            let key = s.as_bytes();
+            let dict = &self.field.dict;
+            match dict.text.find(text_hash(tag), |e| {
+                e.tag == tag && dict.text_is(e.start, key)
+            }) {
+                Some(i) => self.set(row, i),
+                None => self.new_text(row, s, false, tag),
+            }
+        }
+        *self.tags = tags;
     }
 
     /// Row `row` holds the text `s`, which has no NUL character (the caller checked a whole
@@ -520,11 +557,11 @@ impl TableWriter {
             dir: dir.to_owned(),
             file: file.to_owned(),
         };
-        let rows_file = FileWriter::create(temp.rows())?;
         Ok(TableWriter {
             table: table.to_owned(),
             temp,
-            rows_file,
+            held: Vec::new(),
+            rows_file: None,
             fields: fields
                 .into_iter()
                 .map(|(name, kind)| Field {
@@ -548,6 +585,7 @@ impl TableWriter {
             arena: Vec::new(),
             parts: (0..PARTS).map(|_| None).collect(),
             scratch: Vec::new(),
+            tags: Vec::new(),
         })
     }
 
@@ -586,6 +624,7 @@ impl TableWriter {
             pending: &mut self.pending,
             arena: &mut self.arena,
             scratch: &mut self.scratch,
+            tags: &mut self.tags,
             open,
         }
     }
@@ -595,11 +634,23 @@ impl TableWriter {
     pub fn end_batch(&mut self) -> std::io::Result<()> {
         let width = self.fields.len().max(1);
         let rows = self.cells.len() / width;
-        let mut bytes = Vec::with_capacity(self.cells.len() * 4);
-        for v in &self.cells {
-            bytes.extend_from_slice(&v.to_le_bytes());
+        let dictionaries: usize = self.fields.iter().map(|f| f.dict.memory()).sum();
+        let holding = (self.held.len() + self.cells.len()) * 4;
+        if self.rows_file.is_none() && dictionaries.saturating_add(holding) <= self.budget {
+            self.held.extend_from_slice(&self.cells);
+        } else {
+            // Rows are cheap to spill (values are not): they leave memory first.
+            let w = match &mut self.rows_file {
+                Some(w) => w,
+                slot => slot.insert(FileWriter::create(self.temp.rows())?),
+            };
+            let mut bytes = Vec::with_capacity((self.held.len() + self.cells.len()) * 4);
+            for v in self.held.iter().chain(&self.cells) {
+                bytes.extend_from_slice(&v.to_le_bytes());
+            }
+            w.write_all(&bytes)?;
+            self.held = Vec::new();
         }
-        self.rows_file.write_all(&bytes)?;
         if !self.pending.is_empty() {
             // Columns were added one after the other; rows are read back row by row.
             self.pending.sort_unstable_by_key(|p| p.cell);
@@ -647,7 +698,7 @@ impl TableWriter {
     }
 
     fn complete(&mut self, created_utc: &str) -> std::io::Result<(PathBuf, u64)> {
-        self.rows_file.flush()?;
+        let rows_file = self.rows_file.take().map(FileWriter::finish).transpose()?;
         let mut spilled = false;
         for p in self.parts.iter_mut() {
             if let Some(mut w) = p.take() {
@@ -658,12 +709,18 @@ impl TableWriter {
         if spilled {
             self.dedup_partitions()?;
         }
+        let held = std::mem::take(&mut self.held);
         write_file(
             &self.table,
             &self.temp,
             &self.fields,
             self.rows,
             created_utc,
+            if rows_file.is_some() {
+                None
+            } else {
+                Some(&held)
+            },
         )
     }
 
@@ -844,6 +901,7 @@ fn write_file(
     fields: &[Field],
     rows: u64,
     created_utc: &str,
+    held: Option<&[u32]>,
 ) -> std::io::Result<(PathBuf, u64)> {
     let layouts: Vec<(i32, u32)> = fields.iter().map(Field::layout).collect();
     let total_bits: u64 = layouts.iter().map(|&(_, w)| u64::from(w)).sum();
@@ -961,24 +1019,42 @@ fn write_file(
         .collect();
     let spilled = fields.iter().any(|f| !f.part_starts.is_empty());
     let record = record as usize;
-    let mut input = BufReader::with_capacity(1 << 20, File::open(temp.rows())?);
+    // The cells: held in memory, or read back from the row spill.
+    let mut input = match held {
+        Some(_) => None,
+        None => Some(BufReader::with_capacity(1 << 20, File::open(temp.rows())?)),
+    };
     let rows_per_chunk: usize = 1 << 16;
-    let mut raw = vec![0u8; rows_per_chunk * width * 4];
+    let (mut raw, mut cells) = (Vec::new(), Vec::new());
     let mut packed = Vec::with_capacity(rows_per_chunk * record);
-    let mut left = rows;
-    while left > 0 {
-        let n = left.min(rows_per_chunk as u64) as usize;
-        let bytes = &mut raw[..n * width * 4];
-        input.read_exact(bytes)?;
+    let mut done = 0usize;
+    while (done as u64) < rows {
+        let n = (rows - done as u64).min(rows_per_chunk as u64) as usize;
+        let chunk: &[u32] = match (&mut input, held) {
+            (Some(input), _) => {
+                raw.resize(n * width * 4, 0);
+                input.read_exact(&mut raw)?;
+                cells.clear();
+                cells.extend(
+                    raw.chunks_exact(4)
+                        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+                );
+                &cells
+            }
+            (None, Some(held)) => held.get(done * width..(done + n) * width).ok_or_else(|| {
+                std::io::Error::other(format!("the rows of {table} are incomplete"))
+            })?,
+            (None, None) => return Err(std::io::Error::other("no rows to pack")),
+        };
         packed.clear();
         packed.resize(n * record, 0);
-        for (row, out) in bytes
-            .chunks_exact(width * 4)
+        for (row, out) in chunk
+            .chunks_exact(width.max(1))
             .zip(packed.chunks_exact_mut(record))
         {
             let (mut acc, mut have, mut at) = (0u64, 0u32, 0usize);
-            for (c, cell) in row.chunks_exact(4).enumerate() {
-                let mut index = u32::from_le_bytes([cell[0], cell[1], cell[2], cell[3]]);
+            for (c, &cell) in row.iter().enumerate() {
+                let mut index = cell;
                 if spilled && index >= SPILLED && index != NULL {
                     // Read even for a field without bits: the stream must stay in step.
                     let p = (index - SPILLED) as usize;
@@ -1011,7 +1087,7 @@ fn write_file(
             }
         }
         out.write_all(&packed)?;
-        left -= n as u64;
+        done += n;
     }
     let file = out.finish()?;
     file.sync_all().ok();
