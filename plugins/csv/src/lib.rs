@@ -7,9 +7,10 @@
 //! empty field.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 
 use arrow_cast::display::{ArrayFormatter, FormatOptions};
+use bexio_bi_plugin_sdk::files::FileWriter;
 use bexio_bi_plugin_sdk::{Context, Error, Exporter, Host, PluginInfo, RecordBatch, Summary};
 use serde::Deserialize;
 
@@ -56,16 +57,16 @@ pub struct Csv {
 struct Open {
     table: String,
     name: String,
-    out: BufWriter<File>,
+    out: FileWriter,
     rows: u64,
     bytes: u64,
 }
 
 impl Csv {
     fn close(&mut self) -> Result<(), Error> {
-        if let Some(mut f) = self.current.take() {
-            f.out.flush()?;
-            let bytes = f.out.get_ref().metadata().map_or(f.bytes, |m| m.len());
+        if let Some(f) = self.current.take() {
+            let file = f.out.finish()?;
+            let bytes = file.metadata().map_or(f.bytes, |m| m.len());
             let s = std::mem::take(&mut self.summary);
             self.summary = s.rows(&f.table, f.rows).file(f.name, bytes);
         }
@@ -78,7 +79,7 @@ impl Csv {
         let path = self.dir.join(&name);
         let file = File::create(&path)
             .map_err(|e| Error::io(format!("cannot create {}: {e}", path.display())))?;
-        let mut out = BufWriter::with_capacity(1 << 20, file);
+        let mut out = FileWriter::with_capacity(1 << 20, file);
         if self.bom {
             out.write_all("\u{feff}".as_bytes())?;
         }

@@ -11,12 +11,18 @@
 //!   of [`PARTS`] **partition files** on disk, chosen by a hash of the value, so equal values meet
 //!   in the same partition. At the end each partition is deduplicated on its own (a 64th of the
 //!   spilled values in memory at a time) into the field's remaining symbols;
-//! - every row's indices (or, for a spilled value, its partition) go to a **row spill file**, read
-//!   back once to pack the records.
+//! - every row's indices (or, for a spilled value, its partition) are **held in memory** while
+//!   they fit in the budget beside the dictionaries; past it they go (all of them, then every
+//!   further batch) to a **row spill file**, read back once to pack the records. Rows leave
+//!   memory before values do: they are cheap to write out and read back, values are not.
 //!
 //! Memory is bounded by the budget, one batch and one partition's distinct values, whatever the
-//! number of rows. The temporary files (4 bytes per cell, plus the values past the budget and
-//! their indices) sit beside the output and are removed at the end.
+//! number of rows. The temporary files (4 bytes per cell once the rows are spilled, plus the
+//! values past the budget and their indices) sit beside the output and are removed at the end.
+//!
+//! The dictionaries' lookups are open-addressing tables ([`slots`](crate::slots)) whose entries
+//! hold what a lookup needs, and a column's texts are hashed before any is looked up: on tables
+//! of many distinct values the lookups miss the cache, and these keep more of them in flight.
 //!
 //! NULLs follow the convention of Qlik's own files, which every reader accepts: a field with a
 //! NULL gets `Bias` −2, stores 0 for NULL and `i + 2` for symbol `i`.
