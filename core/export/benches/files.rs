@@ -7,7 +7,8 @@
 //!
 //! `cargo bench -p bexio-bi-export --bench files` (needs tests/python/venv.sh's venv);
 //! `BENCH_ROWS` and `BENCH_BIG_ROWS` change the sizes; `BENCH_QVD_DICTIONARY_MB` the QVD
-//! writer's dictionary budget.
+//! writer's dictionary budget; `BENCH_QVD_PAIRS` the alternating native/WebAssembly QVD runs (5);
+//! `BENCH_ONLY=qvd` runs one format, `BENCH_THEIRS=0` leaves the other tools out.
 
 #![allow(missing_docs)]
 
@@ -327,7 +328,11 @@ fn theirs(python: &Path, kind: &str, ipc: &Path) -> serde_json::Value {
 }
 
 fn median_of(f: impl Fn() -> serde_json::Value, runs: usize) -> serde_json::Value {
-    let mut v: Vec<serde_json::Value> = (0..runs).map(|_| f()).collect();
+    median((0..runs).map(|_| f()).collect())
+}
+
+/// The run of median time.
+fn median(mut v: Vec<serde_json::Value>) -> serde_json::Value {
     v.sort_by(|a, b| {
         a["seconds"]
             .as_f64()
@@ -385,7 +390,7 @@ fn main() {
     // Compile the QVD component once, so that the runs load it from the cache.
     let _ = plugin("qvd-wasm", &cache);
 
-    eprintln!("{rows} rows: ours (median of 3) and theirs (one run each)…");
+    eprintln!("{rows} rows: ours (median of 3; QVD native and WebAssembly in alternating pairs) and theirs (one run each)…");
     let pairs: &[(&str, &str, &[&str])] = &[
         ("Parquet (zstd)", "parquet", &["parquet"]),
         ("Excel .xlsx", "xlsx", &["xlsx"]),
@@ -413,16 +418,40 @@ fn main() {
         .map(|v| v.split(',').map(str::to_owned).collect())
         .unwrap_or_default();
     let wanted = |f: &str| only.is_empty() || only.iter().any(|o| f.starts_with(o.as_str()));
+    let seconds = |v: &serde_json::Value| v["seconds"].as_f64().unwrap_or(f64::NAN);
     for (title, ours_name, competitors) in pairs.iter().filter(|p| wanted(p.1)) {
-        let mine = median_of(|| ours(ours_name, rows, "time", &cache), 3);
-        let base = mine["seconds"].as_f64().unwrap_or(f64::NAN);
-        row(title, &format!("bexio-bi {ours_name}"), &mine, None);
-        if *ours_name == "qvd-native" {
-            let wasm = median_of(|| ours("qvd-wasm", rows, "time", &cache), 3);
-            let w = wasm["seconds"].as_f64().unwrap_or(f64::NAN);
+        let base = if *ours_name == "qvd-native" {
+            // The same writer natively and as the sandboxed component, run alternately (a
+            // shared machine's speed drifts from minute to minute): BENCH_QVD_PAIRS pairs, 5 by
+            // default; the medians, and the spread of the pairs' ratios.
+            let n: usize = std::env::var("BENCH_QVD_PAIRS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(5);
+            let runs: Vec<(serde_json::Value, serde_json::Value)> = (0..n.max(1))
+                .map(|_| {
+                    let native = ours("qvd-native", rows, "time", &cache);
+                    (native, ours("qvd-wasm", rows, "time", &cache))
+                })
+                .collect();
+            let ratios: Vec<f64> = runs.iter().map(|(a, b)| seconds(b) / seconds(a)).collect();
+            let (lo, hi) = ratios
+                .iter()
+                .fold((f64::INFINITY, 0f64), |(lo, hi), &r| (lo.min(r), hi.max(r)));
+            let (natives, wasms): (Vec<_>, Vec<_>) = runs.into_iter().unzip();
+            let (mine, wasm) = (median(natives), median(wasms));
+            row(title, "bexio-bi qvd-native", &mine, None);
             row(title, "bexio-bi qvd-wasm (sandboxed)", &wasm, None);
-            println!("| | WebAssembly vs native | {:.2}× | | | | |", w / base);
-        }
+            println!(
+                "| | WebAssembly vs native (medians of {n} alternating pairs) | {:.2}× | pairs {lo:.2}–{hi:.2}× | | | |",
+                seconds(&wasm) / seconds(&mine)
+            );
+            seconds(&mine)
+        } else {
+            let mine = median_of(|| ours(ours_name, rows, "time", &cache), 3);
+            row(title, &format!("bexio-bi {ours_name}"), &mine, None);
+            seconds(&mine)
+        };
         // BENCH_THEIRS=0 leaves the other tools out (their figures from an earlier run).
         let theirs_too = std::env::var("BENCH_THEIRS").map_or(true, |v| v != "0");
         for c in competitors.iter().filter(|_| theirs_too) {
