@@ -390,7 +390,9 @@ fn main() {
     // Compile the QVD component once, so that the runs load it from the cache.
     let _ = plugin("qvd-wasm", &cache);
 
-    eprintln!("{rows} rows: ours (median of 3; QVD native and WebAssembly in alternating pairs) and theirs (one run each)…");
+    eprintln!(
+        "{rows} rows: ours (median of 3; QVD native and WebAssembly in alternating pairs) and theirs (one run each)…"
+    );
     let pairs: &[(&str, &str, &[&str])] = &[
         ("Parquet (zstd)", "parquet", &["parquet"]),
         ("Excel .xlsx", "xlsx", &["xlsx"]),

@@ -631,8 +631,15 @@ impl Qvd {
                     (k, (f.name().clone(), t))
                 })
                 .unzip();
+            let expected = self
+                .tables
+                .iter()
+                .find(|t| t.0 == table)
+                .and_then(|(_, s, _)| s.metadata().get(bexio_bi_plugin_sdk::ROWS_METADATA))
+                .and_then(|r| r.parse().ok());
             let w = TableWriter::create(&self.dir, &file_name(table), table, fields, self.budget)
-                .map_err(|e| Error::io(format!("cannot start {table}.qvd: {e}")))?;
+                .map_err(|e| Error::io(format!("cannot start {table}.qvd: {e}")))?
+                .rows_expected(expected);
             self.current = Some((table.to_owned(), kinds, w));
         }
         Ok(())

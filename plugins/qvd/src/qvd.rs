@@ -327,9 +327,13 @@ impl Temp {
 pub struct TableWriter {
     table: String,
     temp: Temp,
-    /// The rows' cells, held in memory while they fit in the budget beside the dictionaries;
-    /// past it, all of them go to the row spill file (created then).
-    held: Vec<u32>,
+    /// The rows' cells, batch by batch (no reallocation: memory is what they hold), kept in
+    /// memory while they fit in the budget beside the dictionaries; past it, all of them go to
+    /// the row spill file (created then).
+    held: Vec<Vec<u32>>,
+    held_cells: usize,
+    /// Bytes of rows that may be held ([`TableWriter::rows_expected`]).
+    hold: usize,
     rows_file: Option<FileWriter>,
     fields: Vec<Field>,
     /// Keys the dictionaries' hashes (random per table).
@@ -567,6 +571,8 @@ impl TableWriter {
             table: table.to_owned(),
             temp,
             held: Vec::new(),
+            held_cells: 0,
+            hold: budget / 4,
             rows_file: None,
             fields: fields
                 .into_iter()
@@ -593,6 +599,20 @@ impl TableWriter {
             scratch: Vec::new(),
             tags: Vec::new(),
         })
+    }
+
+    /// Says how many rows the table will have, when known: if their cells take at most half the
+    /// budget they stay in memory, else they go to the row spill file from the first batch
+    /// (memory taken and then given up is not given back to the system by a WebAssembly
+    /// component). Without it, rows are held up to a quarter of the budget.
+    pub fn rows_expected(mut self, rows: Option<u64>) -> TableWriter {
+        let row = self.fields.len() as u64 * 4;
+        self.hold = match rows {
+            Some(rows) if rows.saturating_mul(row) <= self.budget as u64 / 2 => self.budget / 2,
+            Some(_) => 0,
+            None => self.budget / 4,
+        };
+        self
     }
 
     /// Rows added so far.
@@ -641,21 +661,27 @@ impl TableWriter {
         let width = self.fields.len().max(1);
         let rows = self.cells.len() / width;
         let dictionaries: usize = self.fields.iter().map(|f| f.dict.memory()).sum();
-        let holding = (self.held.len() + self.cells.len()) * 4;
-        if self.rows_file.is_none() && dictionaries.saturating_add(holding) <= self.budget {
-            self.held.extend_from_slice(&self.cells);
+        let holding = (self.held_cells + self.cells.len()) * 4;
+        if self.rows_file.is_none()
+            && holding <= self.hold
+            && dictionaries.saturating_add(holding) <= self.budget
+        {
+            self.held_cells += self.cells.len();
+            self.held.push(std::mem::take(&mut self.cells));
         } else {
             // Rows are cheap to spill (values are not): they leave memory first.
             let w = match &mut self.rows_file {
                 Some(w) => w,
                 slot => slot.insert(FileWriter::create(self.temp.rows())?),
             };
-            let mut bytes = Vec::with_capacity((self.held.len() + self.cells.len()) * 4);
-            for v in self.held.iter().chain(&self.cells) {
-                bytes.extend_from_slice(&v.to_le_bytes());
+            let mut bytes = Vec::new();
+            for cells in self.held.iter().chain([&self.cells]) {
+                bytes.clear();
+                bytes.extend(cells.iter().flat_map(|v| v.to_le_bytes()));
+                w.write_all(&bytes)?;
             }
-            w.write_all(&bytes)?;
             self.held = Vec::new();
+            self.held_cells = 0;
         }
         if !self.pending.is_empty() {
             // Columns were added one after the other; rows are read back row by row.
@@ -907,7 +933,7 @@ fn write_file(
     fields: &[Field],
     rows: u64,
     created_utc: &str,
-    held: Option<&[u32]>,
+    held: Option<&[Vec<u32>]>,
 ) -> std::io::Result<(PathBuf, u64)> {
     let layouts: Vec<(i32, u32)> = fields.iter().map(Field::layout).collect();
     let total_bits: u64 = layouts.iter().map(|&(_, w)| u64::from(w)).sum();
@@ -1025,37 +1051,13 @@ fn write_file(
         .collect();
     let spilled = fields.iter().any(|f| !f.part_starts.is_empty());
     let record = record as usize;
-    // The cells: held in memory, or read back from the row spill.
-    let mut input = match held {
-        Some(_) => None,
-        None => Some(BufReader::with_capacity(1 << 20, File::open(temp.rows())?)),
-    };
-    let rows_per_chunk: usize = 1 << 16;
-    let (mut raw, mut cells) = (Vec::new(), Vec::new());
-    let mut packed = Vec::with_capacity(rows_per_chunk * record);
-    let mut done = 0usize;
-    while (done as u64) < rows {
-        let n = (rows - done as u64).min(rows_per_chunk as u64) as usize;
-        let chunk: &[u32] = match (&mut input, held) {
-            (Some(input), _) => {
-                raw.resize(n * width * 4, 0);
-                input.read_exact(&mut raw)?;
-                cells.clear();
-                cells.extend(
-                    raw.chunks_exact(4)
-                        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-                );
-                &cells
-            }
-            (None, Some(held)) => held.get(done * width..(done + n) * width).ok_or_else(|| {
-                std::io::Error::other(format!("the rows of {table} are incomplete"))
-            })?,
-            (None, None) => return Err(std::io::Error::other("no rows to pack")),
-        };
+    let mut packed = Vec::new();
+    let mut pack = |chunk: &[u32], out: &mut FileWriter| -> std::io::Result<()> {
+        let n = chunk.len() / width;
         packed.clear();
         packed.resize(n * record, 0);
         for (row, out) in chunk
-            .chunks_exact(width.max(1))
+            .chunks_exact(width)
             .zip(packed.chunks_exact_mut(record))
         {
             let (mut acc, mut have, mut at) = (0u64, 0u32, 0usize);
@@ -1092,8 +1094,45 @@ fn write_file(
                 have = have.saturating_sub(8);
             }
         }
-        out.write_all(&packed)?;
-        done += n;
+        out.write_all(&packed)
+    };
+    // The cells: held in memory batch by batch, or read back from the row spill.
+    if width == 0 {
+        // No fields: every record is its one zero byte.
+        let zeros = vec![0u8; 1 << 16];
+        let mut left = rows * record as u64;
+        while left > 0 {
+            let n = left.min(zeros.len() as u64) as usize;
+            out.write_all(&zeros[..n])?;
+            left -= n as u64;
+        }
+    } else if let Some(held) = held {
+        let cells: usize = held.iter().map(Vec::len).sum();
+        if cells as u64 != rows * width as u64 {
+            return Err(std::io::Error::other(format!(
+                "the rows of {table} are incomplete"
+            )));
+        }
+        for chunk in held {
+            pack(chunk, &mut out)?;
+        }
+    } else {
+        let mut input = BufReader::with_capacity(1 << 20, File::open(temp.rows())?);
+        let rows_per_chunk: u64 = 1 << 16;
+        let (mut raw, mut cells) = (Vec::new(), Vec::new());
+        let mut left = rows;
+        while left > 0 {
+            let n = left.min(rows_per_chunk) as usize;
+            raw.resize(n * width * 4, 0);
+            input.read_exact(&mut raw)?;
+            cells.clear();
+            cells.extend(
+                raw.chunks_exact(4)
+                    .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+            );
+            pack(&cells, &mut out)?;
+            left -= n as u64;
+        }
     }
     let file = out.finish()?;
     file.sync_all().ok();
