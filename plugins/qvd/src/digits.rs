@@ -132,7 +132,7 @@ mod tests {
         let mut samples: Vec<u64> = (0..2_000).collect();
         for p in 1..20 {
             let t = 10u64.pow(p);
-            samples.extend([t - 1, t, t + 1, t * 3 + 7]);
+            samples.extend([t - 1, t, t + 1, t.saturating_mul(3).saturating_add(7)]);
         }
         samples.extend([u64::MAX, u64::MAX - 1, 1 << 53, (1 << 53) + 1]);
         for v in samples {

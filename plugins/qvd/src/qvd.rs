@@ -1054,6 +1054,9 @@ fn write_file(
     let mut packed = Vec::new();
     let mut pack = |chunk: &[u32], out: &mut FileWriter| -> std::io::Result<()> {
         let n = chunk.len() / width;
+        if n == 0 || record == 0 {
+            return Ok(());
+        }
         packed.clear();
         packed.resize(n * record, 0);
         for (row, out) in chunk
