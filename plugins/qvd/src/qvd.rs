@@ -225,6 +225,12 @@ impl Dict {
             .is_some_and(|s| s[key.len()] == 0 && same(&s[..key.len()], key))
     }
 
+    /// Bytes the lookup tables may take on top of [`Dict::memory`] while `rows` more values
+    /// come in (a growing table's new slots, while its old ones are still held).
+    fn growth(&self, rows: usize) -> usize {
+        self.text.growth(rows) + self.small.growth(rows)
+    }
+
     /// Bytes held, roughly: what the budget counts.
     fn memory(&self) -> usize {
         self.symbols.capacity()
@@ -632,10 +638,12 @@ impl TableWriter {
     /// Field `c` of the batch, to be given a value for every row.
     pub fn column(&mut self, c: usize) -> Column<'_> {
         let used: usize = self.fields.iter().map(|f| f.dict.memory()).sum();
-        let over = used >= self.budget;
         let width = self.fields.len();
+        let rows = self.cells.len() / width.max(1);
         let field = &mut self.fields[c];
-        if over {
+        // A table that grows holds its old and its new slots at once, and memory a WebAssembly
+        // component took once stays taken: a growth this batch may bring counts already.
+        if used.saturating_add(field.dict.growth(rows)) >= self.budget {
             field.frozen = true;
         }
         let open = !field.frozen;

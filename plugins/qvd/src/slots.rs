@@ -95,6 +95,20 @@ impl<E: Entry> Table<E> {
         self.slots.capacity() * std::mem::size_of::<E>()
     }
 
+    /// The bytes of new slots if `more` entries would make the table grow (see `insert`), else 0.
+    pub fn growth(&self, more: usize) -> usize {
+        if (self.len + more) * 10 > self.slots.len() * 7 {
+            // Possibly more than one doubling for a large batch into a small table.
+            let mut slots = self.slots.len().max(8) * 2;
+            while (self.len + more) * 10 > slots * 7 {
+                slots *= 2;
+            }
+            slots * std::mem::size_of::<E>()
+        } else {
+            0
+        }
+    }
+
     #[inline(always)]
     fn home(&self, hash: u64) -> usize {
         // `bits` ≥ 4 once there are slots; a shift by 64 never happens.
