@@ -24,7 +24,9 @@ use bexio_bi_plugin_sdk::arrow_array::types::{
     Int8Type, Int16Type, Int32Type, Int64Type, TimestampMicrosecondType, TimestampMillisecondType,
     TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
-use bexio_bi_plugin_sdk::arrow_array::{Array, ArrayRef, PrimitiveArray};
+use bexio_bi_plugin_sdk::arrow_array::{
+    Array, ArrayRef, GenericStringArray, OffsetSizeTrait, PrimitiveArray,
+};
 use bexio_bi_plugin_sdk::arrow_schema::TimeUnit;
 use bexio_bi_plugin_sdk::{
     Context, DataType, Error, Exporter, Host, PluginInfo, RecordBatch, Summary,
@@ -325,19 +327,23 @@ fn ints<T: ArrowPrimitiveType>(
     });
 }
 
-/// Text values; `no_nul` when none of them holds a NUL character (checked once per batch
-/// instead of once per value).
-fn texts<'a>(
-    col: &mut qvd::Column<'_>,
-    values: impl Iterator<Item = Option<&'a str>>,
-    no_nul: bool,
-) {
+/// Text values, one at a time (each checked for NUL characters, which the format drops).
+fn texts<'a>(col: &mut qvd::Column<'_>, values: impl Iterator<Item = Option<&'a str>>) {
     for (row, v) in values.enumerate() {
         match v {
-            Some(v) if no_nul => col.text_without_nul(row, v),
             Some(v) => col.text(row, v),
             None => col.null(row),
         }
+    }
+}
+
+/// A string array's values: hashed for the whole column first when none holds a NUL character
+/// (checked once for the whole batch).
+fn strings<O: OffsetSizeTrait>(col: &mut qvd::Column<'_>, a: &GenericStringArray<O>) {
+    if a.value_data().contains(&0) {
+        texts(col, a.iter());
+    } else {
+        col.texts_without_nul(a.len(), |i| a.is_valid(i).then(|| a.value(i)));
     }
 }
 
@@ -460,23 +466,9 @@ fn fill(
                 }
             }
         }
-        (Kind::Text, DataType::LargeUtf8) => {
-            let a = a.as_string::<i64>();
-            if a.value_data().contains(&0) {
-                texts(col, a.iter(), false);
-            } else {
-                col.texts_without_nul(a.len(), |i| a.is_valid(i).then(|| a.value(i)));
-            }
-        }
-        (Kind::Text, DataType::Utf8View) => texts(col, a.as_string_view().iter(), false),
-        (Kind::Text, _) => {
-            let a = a.as_string::<i32>();
-            if a.value_data().contains(&0) {
-                texts(col, a.iter(), false);
-            } else {
-                col.texts_without_nul(a.len(), |i| a.is_valid(i).then(|| a.value(i)));
-            }
-        }
+        (Kind::Text, DataType::LargeUtf8) => strings(col, a.as_string::<i64>()),
+        (Kind::Text, DataType::Utf8View) => texts(col, a.as_string_view().iter()),
+        (Kind::Text, _) => strings(col, a.as_string::<i32>()),
         _ => {
             let options = FormatOptions::default();
             let fmt = ArrayFormatter::try_new(a, &options)?;

@@ -427,14 +427,6 @@ impl Column<'_> {
         *self.tags = tags;
     }
 
-    /// Row `row` holds the text `s`, which has no NUL character (the caller checked a whole
-    /// batch's text at once, say); `debug_assert`ed.
-    #[inline]
-    pub fn text_without_nul(&mut self, row: usize, s: &str) {
-        debug_assert!(!s.as_bytes().contains(&0));
-        self.text_maybe_nul(row, s, false);
-    }
-
     // The lookup of every text value, inlined into the loop over a column (a call per value
     // costs more than the lookup in WebAssembly); a new value takes the out-of-line path.
     #[inline(always)]
