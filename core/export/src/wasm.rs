@@ -41,6 +41,10 @@ fn engine() -> &'static Engine {
         let mut config = wasmtime::Config::new();
         config.wasm_component_model(true);
         config.epoch_interruption(true);
+        // For plugin authors: `perf` names the plugin's functions (see plugins/README.md).
+        if std::env::var_os("BEXIO_BI_WASM_PERFMAP").is_some() {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         // One instruction for 64×64→128-bit products (hashing) where a guest is built for it.
         config.wasm_wide_arithmetic(true);
         let engine = Engine::new(&config).expect("a valid wasmtime configuration");

@@ -271,25 +271,25 @@ impl Zone {
     }
 }
 
-/// Gives every row of a primitive array to `f`, NULLs to the column.
+/// Gives every row of a primitive array to `f` with its key (what `Column::fixed` takes), NULLs
+/// to the column. The keys of a group of rows are prefetched before the group is looked up.
 fn each<T: ArrowPrimitiveType>(
     col: &mut qvd::Column<'_>,
     a: &PrimitiveArray<T>,
-    mut f: impl FnMut(&mut qvd::Column<'_>, usize, T::Native),
+    key: impl Fn(T::Native) -> i128,
+    mut f: impl FnMut(&mut qvd::Column<'_>, usize, T::Native, i128),
 ) {
-    match a.nulls().filter(|n| n.null_count() > 0) {
-        None => {
-            for (row, &v) in a.values().iter().enumerate() {
-                f(col, row, v);
-            }
+    let nulls = a.nulls().filter(|n| n.null_count() > 0);
+    for (group, values) in a.values().chunks(qvd::GROUP).enumerate() {
+        for &v in values {
+            col.prefetch_fixed(key(v));
         }
-        Some(nulls) => {
-            for (row, &v) in a.values().iter().enumerate() {
-                if nulls.is_null(row) {
-                    col.null(row);
-                } else {
-                    f(col, row, v);
-                }
+        let first = group * qvd::GROUP;
+        for (row, &v) in (first..).zip(values) {
+            if nulls.is_some_and(|n| n.is_null(row)) {
+                col.null(row);
+            } else {
+                f(col, row, v, key(v));
             }
         }
     }
@@ -302,8 +302,7 @@ fn ints<T: ArrowPrimitiveType>(
     s: &mut String,
     wide: impl Fn(T::Native) -> i128,
 ) {
-    each(col, a, |col, row, v| {
-        let v = wide(v);
+    each(col, a, &wide, |col, row, _, v| {
         col.fixed(row, v, |out| {
             match (i32::try_from(v), u64::try_from(v.unsigned_abs())) {
                 (Ok(v), _) => Symbol::Int(v).encode(out),
@@ -382,73 +381,101 @@ fn fill(
             ints(col, a.as_primitive::<UInt64Type>(), s, i128::from);
         }
         (Kind::Float, DataType::Float32) => {
-            each(col, a.as_primitive::<Float32Type>(), |col, row, v| {
-                let v = f64::from(v);
-                col.fixed(row, i128::from(v.to_bits()), |out| {
-                    Symbol::Double(v).encode(out);
-                });
-            });
+            let key = |v: f32| i128::from(f64::from(v).to_bits());
+            each(
+                col,
+                a.as_primitive::<Float32Type>(),
+                key,
+                |col, row, v, k| {
+                    let v = f64::from(v);
+                    col.fixed(row, k, |out| {
+                        Symbol::Double(v).encode(out);
+                    });
+                },
+            );
         }
         (Kind::Float, _) => {
-            each(col, a.as_primitive::<Float64Type>(), |col, row, v| {
-                col.fixed(row, i128::from(v.to_bits()), |out| {
-                    Symbol::Double(v).encode(out);
-                });
-            });
+            let key = |v: f64| i128::from(v.to_bits());
+            each(
+                col,
+                a.as_primitive::<Float64Type>(),
+                key,
+                |col, row, v, k| {
+                    col.fixed(row, k, |out| {
+                        Symbol::Double(v).encode(out);
+                    });
+                },
+            );
         }
         (Kind::Decimal(scale), _) => {
-            each(col, a.as_primitive::<Decimal128Type>(), |col, row, v| {
-                col.fixed(row, v, |out| decimal_symbol(out, v, scale, s));
-            });
+            each(
+                col,
+                a.as_primitive::<Decimal128Type>(),
+                |v| v,
+                |col, row, v, _| {
+                    col.fixed(row, v, |out| decimal_symbol(out, v, scale, s));
+                },
+            );
         }
         (Kind::Date, _) => {
-            each(col, a.as_primitive::<Date32Type>(), |col, row, days| {
-                col.fixed(row, i128::from(days), |out| {
-                    s.clear();
-                    let mut text = Vec::with_capacity(10);
-                    if !digits::push_date(&mut text, i64::from(days)) {
-                        // Years beyond 0–9999, as chrono writes them.
-                        match chrono::DateTime::from_timestamp(i64::from(days) * 86_400, 0) {
-                            Some(d) => {
-                                let _ = write!(s, "{}", d.date_naive().format("%Y-%m-%d"));
+            each(
+                col,
+                a.as_primitive::<Date32Type>(),
+                i128::from,
+                |col, row, days, k| {
+                    col.fixed(row, k, |out| {
+                        s.clear();
+                        let mut text = Vec::with_capacity(10);
+                        if !digits::push_date(&mut text, i64::from(days)) {
+                            // Years beyond 0–9999, as chrono writes them.
+                            match chrono::DateTime::from_timestamp(i64::from(days) * 86_400, 0) {
+                                Some(d) => {
+                                    let _ = write!(s, "{}", d.date_naive().format("%Y-%m-%d"));
+                                }
+                                None => {
+                                    let _ = write!(s, "{days}");
+                                }
                             }
-                            None => {
-                                let _ = write!(s, "{days}");
-                            }
+                            text = s.as_bytes().to_vec();
                         }
-                        text = s.as_bytes().to_vec();
-                    }
-                    out.push(5);
-                    out.extend_from_slice(&days.saturating_add(QLIK_UNIX_DAYS).to_le_bytes());
-                    out.extend_from_slice(&text);
-                    out.push(0);
-                });
-            });
+                        out.push(5);
+                        out.extend_from_slice(&days.saturating_add(QLIK_UNIX_DAYS).to_le_bytes());
+                        out.extend_from_slice(&text);
+                        out.push(0);
+                    });
+                },
+            );
         }
         (Kind::Timestamp, DataType::Timestamp(unit, _)) => {
-            let mut add = |micros: i64, row: usize, col: &mut qvd::Column<'_>| {
+            let mut add = |col: &mut qvd::Column<'_>, row: usize, _, micros: i128| {
+                // The key is the microseconds (from i64 values, so it fits).
+                let micros = micros as i64;
                 col.fixed(row, i128::from(micros), |out| zone.symbol(out, micros, s));
             };
             match unit {
-                TimeUnit::Second => {
-                    each(col, a.as_primitive::<TimestampSecondType>(), |c, r, v| {
-                        add(v.saturating_mul(1_000_000), r, c)
-                    })
-                }
+                TimeUnit::Second => each(
+                    col,
+                    a.as_primitive::<TimestampSecondType>(),
+                    |v| i128::from(v.saturating_mul(1_000_000)),
+                    &mut add,
+                ),
                 TimeUnit::Millisecond => each(
                     col,
                     a.as_primitive::<TimestampMillisecondType>(),
-                    |c, r, v| add(v.saturating_mul(1_000), r, c),
+                    |v| i128::from(v.saturating_mul(1_000)),
+                    &mut add,
                 ),
                 TimeUnit::Microsecond => each(
                     col,
                     a.as_primitive::<TimestampMicrosecondType>(),
-                    |c, r, v| add(v, r, c),
+                    i128::from,
+                    &mut add,
                 ),
                 TimeUnit::Nanosecond => each(
                     col,
                     a.as_primitive::<TimestampNanosecondType>(),
-                    |c, r, v| add(v / 1_000, r, c),
+                    |v| i128::from(v / 1_000),
+                    &mut add,
                 ),
             }
         }

@@ -201,6 +201,10 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
+/// Values looked up together: their slots are loaded first, so that their cache misses
+/// overlap (see [`slots::prefetch`]).
+pub const GROUP: usize = 32;
+
 /// A field's symbols in memory and the lookup from value to index.
 #[derive(Default)]
 struct Dict {
@@ -409,19 +413,35 @@ impl Column<'_> {
             (0..rows)
                 .map(|row| value(row).map_or(0, |s| (hash_text(s.as_bytes(), seed) >> 32) as u32)),
         );
-        for (row, &tag) in tags.iter().enumerate() {
-            let Some(s) = value(row) else {
-                self.null(row);
-                continue;
-            };
-            debug_assert!(!s.as_bytes().contains(&0));
-            let key = s.as_bytes();
+        for (group, tags_of) in tags.chunks(GROUP).enumerate() {
+            let rows = group * GROUP..group * GROUP + tags_of.len();
+            // The group's slots, then the texts in them that may be theirs, load at once.
             let dict = &self.field.dict;
-            match dict.text.find(text_hash(tag), |e| {
-                e.tag == tag && dict.text_is(e.start, key)
-            }) {
-                Some(i) => self.set(row, i),
-                None => self.new_text(row, s, false, tag),
+            for &tag in tags_of {
+                dict.text.prefetch(text_hash(tag));
+            }
+            for &tag in tags_of {
+                if let Some(e) = dict.text.first(text_hash(tag))
+                    && e.tag == tag
+                    && let Some(b) = dict.symbols.get(e.start as usize + 1)
+                {
+                    slots::prefetch(b);
+                }
+            }
+            for (row, &tag) in rows.zip(tags_of) {
+                let Some(s) = value(row) else {
+                    self.null(row);
+                    continue;
+                };
+                debug_assert!(!s.as_bytes().contains(&0));
+                let key = s.as_bytes();
+                let dict = &self.field.dict;
+                match dict.text.find(text_hash(tag), |e| {
+                    e.tag == tag && dict.text_is(e.start, key)
+                }) {
+                    Some(i) => self.set(row, i),
+                    None => self.new_text(row, s, false, tag),
+                }
             }
         }
         *self.tags = tags;
@@ -481,6 +501,18 @@ impl Column<'_> {
         self.arena.extend_from_slice(key);
         self.arena.push(0);
         self.spill(row, start);
+    }
+
+    /// Starts loading what a lookup of the fixed-width value `key` will read (see
+    /// [`slots::prefetch`]): called for a group of values before they are looked up.
+    #[inline(always)]
+    pub fn prefetch_fixed(&self, key: i128) {
+        if let Ok(k) = i64::try_from(key) {
+            self.field
+                .dict
+                .small
+                .prefetch(hash_fixed(k as u64, self.seed));
+        }
     }
 
     /// Row `row` holds the fixed-width value `key` (its bits, as an integer: equal keys are
