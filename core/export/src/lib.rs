@@ -173,7 +173,7 @@ pub struct Batch {
     pub table: Arc<str>,
     /// The rows.
     pub data: RecordBatch,
-    ipc: OnceLock<Result<Arc<[u8]>, String>>,
+    ipc: OnceLock<Result<Vec<u8>, String>>,
 }
 
 impl Batch {
@@ -187,14 +187,13 @@ impl Batch {
     }
 
     /// The Arrow IPC stream of this batch (encoded on the first call only).
-    pub fn ipc(&self) -> Result<Arc<[u8]>, String> {
+    pub fn ipc(&self) -> Result<&[u8], String> {
         self.ipc
             .get_or_init(|| {
-                bexio_bi_plugin_sdk::ipc::encode_batch(&self.data)
-                    .map(Arc::from)
-                    .map_err(|e| e.to_string())
+                bexio_bi_plugin_sdk::ipc::encode_batch(&self.data).map_err(|e| e.to_string())
             })
-            .clone()
+            .as_deref()
+            .map_err(Clone::clone)
     }
 }
 

@@ -566,7 +566,7 @@ impl Session for WasmSession {
             .plugin
             .bexio_bi_exporter_exporter()
             .session()
-            .call_write(&mut self.store, handle, &batch.table, &ipc);
+            .call_write(&mut self.store, handle, &batch.table, ipc);
         match done {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(self.plugin_error(e)),
