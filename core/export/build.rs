@@ -92,6 +92,10 @@ fn build(root: &Path, krate: &str, stem: &str, out: &Path) -> Result<PathBuf, Mi
             "CARGO_ENCODED_RUSTFLAGS",
             "-Ctarget-feature=+wide-arithmetic",
         )
+        // A component ships as one optimized unit: calls across crates (Arrow's accessors, the
+        // SDK) inline, which matters more than natively (a WebAssembly call costs more).
+        .env("CARGO_PROFILE_RELEASE_LTO", "fat")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")
         .env_remove("CARGO_BUILD_RUSTFLAGS")
         .env_remove("CARGO_BUILD_TARGET");
     if profile == "release" {
