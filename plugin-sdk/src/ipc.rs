@@ -226,7 +226,7 @@ impl Body {
 /// The `len` bits of `buffer` from bit `offset`, moved to start at a byte boundary if they
 /// do not.
 fn bits(buffer: &Buffer, offset: usize, len: usize) -> Option<Part> {
-    if offset % 8 == 0 {
+    if offset.is_multiple_of(8) {
         Part::of(buffer, offset / 8, len.div_ceil(8))
     } else {
         let end = offset.checked_add(len)?;
