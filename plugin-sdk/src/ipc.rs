@@ -369,7 +369,7 @@ mod tests {
             ArrayRef, BinaryArray, BooleanArray, Date32Array, FixedSizeBinaryArray, Float64Array,
             Int8Array, Int64Array, LargeStringArray, TimestampMicrosecondArray, UInt16Array,
         };
-        let n = |i: usize, k: usize| (i % k != 0).then_some(i);
+        let n = |i: usize, k: usize| (!i.is_multiple_of(k)).then_some(i);
         let texts: Vec<Option<String>> = (0..rows)
             .map(|i| n(i, 3).map(|i| format!("Zürich €{i} {}", "ß".repeat(i % 5))))
             .collect();
