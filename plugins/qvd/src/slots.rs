@@ -151,7 +151,7 @@ impl<E: Entry> Table<E> {
     /// later, finds it in the cache (see [`prefetch`]).
     #[inline(always)]
     pub fn prefetch(&self, hash: u64) {
-        if let Some(e) = self.slots.get(self.home(hash)) {
+        if let Some(e) = self.first(hash) {
             prefetch(e);
         }
     }
@@ -159,6 +159,10 @@ impl<E: Entry> Table<E> {
     /// The entry in the slot where a lookup of `hash` begins (maybe another's, maybe free).
     #[inline(always)]
     pub fn first(&self, hash: u64) -> Option<&E> {
+        // An empty table has no slots (and `home` needs some).
+        if self.slots.is_empty() {
+            return None;
+        }
         self.slots.get(self.home(hash))
     }
 
@@ -240,6 +244,9 @@ mod tests {
         for (&k, &i) in &distinct {
             assert_eq!(t.find(hash_fixed(k, seed), |e| e.key == k), Some(i));
         }
+        let empty = Table::<Fixed>::default();
+        assert!(empty.first(hash_fixed(7, seed)).is_none());
+        empty.prefetch(hash_fixed(7, seed));
         for k in [u64::MAX, 1 << 63, 123_456_789_012] {
             assert_eq!(t.find(hash_fixed(k, seed), |e| e.key == k), None);
         }
