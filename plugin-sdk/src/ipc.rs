@@ -190,21 +190,23 @@ impl Body {
         fbb.finish(message, None);
         let meta = fbb.finished_data();
 
-        let mut out = {
+        let schema = {
             let mut w = StreamWriter::try_new(Vec::new(), &batch.schema())?;
             w.finish()?;
             w.into_inner()?
         };
         // Drop the end marker the schema's writer put after it.
-        if !out.ends_with(&END) {
+        let Some(schema) = schema.strip_suffix(&END) else {
             return Err(ArrowError::IpcError(
                 "unexpected end of a schema stream".into(),
             ));
-        }
-        out.truncate(out.len() - END.len());
+        };
         // The metadata, padded so that the body starts on a multiple of `ALIGN` in the stream.
-        let meta_len = padded(out.len() + 8 + meta.len()) - out.len() - 8;
-        out.reserve_exact(8 + meta_len + body_len + END.len());
+        let meta_len = padded(schema.len() + 8 + meta.len()) - schema.len() - 8;
+        // Allocated once at its final size: growing a megabyte buffer out of the schema's costs
+        // a reallocation (and the allocator's bookkeeping) per batch.
+        let mut out = Vec::with_capacity(schema.len() + 8 + meta_len + body_len + END.len());
+        out.extend_from_slice(schema);
         out.extend_from_slice(&[0xFF; 4]);
         out.extend_from_slice(
             &i32::try_from(meta_len)
