@@ -272,7 +272,8 @@ impl Zone {
 }
 
 /// Gives every row of a primitive array to `f` with its key (what `Column::fixed` takes), NULLs
-/// to the column. The keys of a group of rows are prefetched before the group is looked up.
+/// to the column. The keys of a group of rows are prefetched before the group is looked up
+/// (once the field's table outgrows the cache).
 fn each<T: ArrowPrimitiveType>(
     col: &mut qvd::Column<'_>,
     a: &PrimitiveArray<T>,
@@ -281,8 +282,10 @@ fn each<T: ArrowPrimitiveType>(
 ) {
     let nulls = a.nulls().filter(|n| n.null_count() > 0);
     for (group, values) in a.values().chunks(qvd::GROUP).enumerate() {
-        for &v in values {
-            col.prefetch_fixed(key(v));
+        if col.prefetching_fixed() {
+            for &v in values {
+                col.prefetch_fixed(key(v));
+            }
         }
         let first = group * qvd::GROUP;
         for (row, &v) in (first..).zip(values) {

@@ -415,17 +415,20 @@ impl Column<'_> {
         );
         for (group, tags_of) in tags.chunks(GROUP).enumerate() {
             let rows = group * GROUP..group * GROUP + tags_of.len();
-            // The group's slots, then the texts in them that may be theirs, load at once.
+            // The group's slots, then the texts in them that may be theirs, load at once
+            // (unless the table stays in the cache anyway).
             let dict = &self.field.dict;
-            for &tag in tags_of {
-                dict.text.prefetch(text_hash(tag));
-            }
-            for &tag in tags_of {
-                if let Some(e) = dict.text.first(text_hash(tag))
-                    && e.tag == tag
-                    && let Some(b) = dict.symbols.get(e.start as usize + 1)
-                {
-                    slots::prefetch(b);
+            if !dict.text.cached() {
+                for &tag in tags_of {
+                    dict.text.prefetch(text_hash(tag));
+                }
+                for &tag in tags_of {
+                    if let Some(e) = dict.text.first(text_hash(tag))
+                        && e.tag == tag
+                        && let Some(b) = dict.symbols.get(e.start as usize + 1)
+                    {
+                        slots::prefetch(b);
+                    }
                 }
             }
             for (row, &tag) in rows.zip(tags_of) {
@@ -501,6 +504,13 @@ impl Column<'_> {
         self.arena.extend_from_slice(key);
         self.arena.push(0);
         self.spill(row, start);
+    }
+
+    /// Whether lookups of fixed-width values gain from [`Column::prefetch_fixed`]: not while
+    /// the field's table stays in the cache.
+    #[inline(always)]
+    pub fn prefetching_fixed(&self) -> bool {
+        !self.field.dict.small.cached()
     }
 
     /// Starts loading what a lookup of the fixed-width value `key` will read (see

@@ -87,6 +87,9 @@ pub fn prefetch<T>(r: &T) {
     }
 }
 
+/// The size up to which a table counts as [`Table::cached`].
+const CACHED: usize = 256 << 10;
+
 /// The most a table is filled: numerator and denominator.
 const LOAD: (usize, usize) = (1, 2);
 
@@ -145,6 +148,14 @@ impl<E: Entry> Table<E> {
     fn home(&self, hash: u64) -> usize {
         // `bits` ≥ 4 once there are slots; a shift by 64 never happens.
         (hash >> (64 - self.bits)) as usize
+    }
+
+    /// Whether the table is small enough to stay in the processor's cache (256 KiB), where
+    /// loading slots ahead ([`Table::prefetch`]) only costs instructions: most of a table's
+    /// fields have few distinct values (currencies, rates, dates, articles).
+    #[inline(always)]
+    pub fn cached(&self) -> bool {
+        self.slots.len() * std::mem::size_of::<E>() <= CACHED
     }
 
     /// Starts loading the slot where a lookup of `hash` begins, so that the lookup, a few values
