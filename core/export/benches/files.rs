@@ -8,7 +8,9 @@
 //! `cargo bench -p bexio-bi-export --bench files` (needs tests/python/venv.sh's venv);
 //! `BENCH_ROWS` and `BENCH_BIG_ROWS` change the sizes; `BENCH_QVD_DICTIONARY_MB` the QVD
 //! writer's dictionary budget; `BENCH_QVD_PAIRS` the alternating native/WebAssembly QVD runs (5);
-//! `BENCH_ONLY=qvd` runs one format, `BENCH_THEIRS=0` leaves the other tools out.
+//! `BENCH_ONLY=qvd` runs one format, `BENCH_THEIRS=0` leaves the other tools out;
+//! `BENCH_COLUMNS=line_key,tenant` exports only those columns (to see what each costs, with the
+//! child mode: `<bench binary> --child qvd-wasm 1000000 time OUT_DIR CACHE_DIR`).
 
 #![allow(missing_docs)]
 
@@ -38,7 +40,30 @@ const ARTICLES: &[&str] = &[
 ];
 
 /// Rows `from..from + n` of the invoice-lines table (deterministic).
+/// Only the columns `BENCH_COLUMNS` names (comma-separated), when set: to see what each costs.
 fn lines(from: usize, n: usize) -> RecordBatch {
+    let batch = all_lines(from, n);
+    match std::env::var("BENCH_COLUMNS") {
+        Ok(names) => {
+            let schema = batch.schema();
+            let picked: Vec<usize> = names
+                .split(',')
+                .map(|name| {
+                    schema.index_of(name.trim()).unwrap_or_else(|_| {
+                        let all: Vec<&str> =
+                            schema.fields().iter().map(|f| f.name().as_str()).collect();
+                        panic!("BENCH_COLUMNS: no column {name:?}; the columns: {all:?}")
+                    })
+                })
+                .collect();
+            batch.project(&picked).expect("the named columns")
+        }
+        Err(_) => batch,
+    }
+}
+
+/// Rows `from..from + n` of every column.
+fn all_lines(from: usize, n: usize) -> RecordBatch {
     let ids = from as i64..(from + n) as i64;
     let col = |a: ArrayRef| a;
     let dec = |v: Vec<Option<i128>>, p: u8, s: i8| -> ArrayRef {

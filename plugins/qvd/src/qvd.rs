@@ -174,7 +174,8 @@ fn hash_text(key: &[u8], seed: u64) -> u64 {
 
 /// Whether two byte strings are equal, compared eight bytes at a time: texts in dictionaries
 /// are short, and a call to `memcmp` (a byte loop in WebAssembly's libc) costs more than the
-/// comparison.
+/// comparison. Up to 16 bytes there is no loop (as in [`hash_text`]): two overlapping words or
+/// halves, or three bytes, cover the text; a loop in WebAssembly also costs its deadline check.
 #[inline]
 fn same(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
@@ -185,19 +186,29 @@ fn same(a: &[u8], b: &[u8]) -> bool {
         w.copy_from_slice(&s[at..at + 8]);
         u64::from_ne_bytes(w)
     };
+    let half = |s: &[u8], at: usize| {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(&s[at..at + 4]);
+        u32::from_ne_bytes(w)
+    };
     let n = a.len();
-    if n >= 8 {
-        let mut at = 0;
-        while at + 8 < n {
-            if word(a, at) != word(b, at) {
-                return false;
+    match n {
+        17.. => {
+            let mut at = 0;
+            while at + 8 < n {
+                if word(a, at) != word(b, at) {
+                    return false;
+                }
+                at += 8;
             }
-            at += 8;
+            // The last eight bytes (overlapping the previous word when `n` is not a multiple
+            // of 8).
+            word(a, n - 8) == word(b, n - 8)
         }
-        // The last eight bytes (overlapping the previous word when `n` is not a multiple of 8).
-        word(a, n - 8) == word(b, n - 8)
-    } else {
-        a.iter().zip(b).all(|(x, y)| x == y)
+        8.. => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        4.. => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        1.. => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        0 => true,
     }
 }
 
@@ -379,6 +390,9 @@ pub struct Column<'a> {
     tags: &'a mut Vec<u32>,
     /// The dictionary may take new symbols.
     open: bool,
+    /// The last fixed-width value looked up or added, and its symbol index: a run of equal
+    /// values (one tenant, a currency, the date of an invoice's lines) is looked up once.
+    last: Option<(i128, u32)>,
 }
 
 impl Column<'_> {
@@ -413,22 +427,31 @@ impl Column<'_> {
             (0..rows)
                 .map(|row| value(row).map_or(0, |s| (hash_text(s.as_bytes(), seed) >> 32) as u32)),
         );
+        let mut last: Option<(u32, &[u8], u32)> = None;
         for (group, tags_of) in tags.chunks(GROUP).enumerate() {
             let rows = group * GROUP..group * GROUP + tags_of.len();
             // The group's slots, then the texts in them that may be theirs, load at once
             // (unless the table stays in the cache anyway).
+            // A run's repeats (the same tag as the row before) load nothing new.
             let dict = &self.field.dict;
             if !dict.text.cached() {
+                let mut before = u64::MAX;
                 for &tag in tags_of {
-                    dict.text.prefetch(text_hash(tag));
+                    if u64::from(tag) != before {
+                        dict.text.prefetch(text_hash(tag));
+                    }
+                    before = u64::from(tag);
                 }
+                let mut before = u64::MAX;
                 for &tag in tags_of {
-                    if let Some(e) = dict.text.first(text_hash(tag))
+                    if u64::from(tag) != before
+                        && let Some(e) = dict.text.first(text_hash(tag))
                         && e.tag == tag
                         && let Some(b) = dict.symbols.get(e.start as usize + 1)
                     {
                         slots::prefetch(b);
                     }
+                    before = u64::from(tag);
                 }
             }
             for (row, &tag) in rows.zip(tags_of) {
@@ -438,12 +461,30 @@ impl Column<'_> {
                 };
                 debug_assert!(!s.as_bytes().contains(&0));
                 let key = s.as_bytes();
+                // A run of one text (a tenant, an invoice's key on its lines) is looked up once.
+                if let Some((t, text, i)) = last
+                    && t == tag
+                    && same(text, key)
+                {
+                    self.set(row, i);
+                    continue;
+                }
                 let dict = &self.field.dict;
-                match dict.text.find(text_hash(tag), |e| {
+                match dict.text.probe(text_hash(tag), |e| {
                     e.tag == tag && dict.text_is(e.start, key)
                 }) {
-                    Some(i) => self.set(row, i),
-                    None => self.new_text(row, s, false, tag),
+                    Ok(i) => {
+                        last = Some((tag, key, i));
+                        self.set(row, i);
+                    }
+                    Err(vacant) if self.open => {
+                        self.new_text(row, s, false, tag, vacant);
+                        // Still open: the text took the next index.
+                        if self.open {
+                            last = Some((tag, key, self.field.dict.count - 1));
+                        }
+                    }
+                    Err(vacant) => self.new_text(row, s, false, tag, vacant),
                 }
             }
         }
@@ -464,18 +505,18 @@ impl Column<'_> {
         };
         let tag = (hash_text(key, self.seed) >> 32) as u32;
         let dict = &self.field.dict;
-        if let Some(i) = dict.text.find(text_hash(tag), |e| {
+        match dict.text.probe(text_hash(tag), |e| {
             e.tag == tag && dict.text_is(e.start, key)
         }) {
-            return self.set(row, i);
+            Ok(i) => self.set(row, i),
+            Err(vacant) => self.new_text(row, s, filtered, tag, vacant),
         }
-        self.new_text(row, s, filtered, tag);
     }
 
     /// Row `row` holds the text `s` (without its NULs when `filtered`: then in `scratch`), not
-    /// in the dictionary; `tag` is its hash.
+    /// in the dictionary; `tag` is its hash, `vacant` where its lookup ended.
     #[inline(never)]
-    fn new_text(&mut self, row: usize, s: &str, filtered: bool, tag: u32) {
+    fn new_text(&mut self, row: usize, s: &str, filtered: bool, tag: u32, vacant: slots::Vacant) {
         let key: &[u8] = if filtered { self.scratch } else { s.as_bytes() };
         self.field.ascii &= s.is_ascii();
         if self.open {
@@ -496,7 +537,7 @@ impl Column<'_> {
                 tag,
                 index: i,
             };
-            text.insert(text_hash(tag), entry, |e| text_hash(e.tag));
+            text.insert_at(vacant, text_hash(tag), entry, |e| text_hash(e.tag));
             return self.set(row, i);
         }
         let start = self.arena.len();
@@ -529,25 +570,37 @@ impl Column<'_> {
     /// equal values), whose symbol `symbol` appends when it is new.
     #[inline(always)]
     pub fn fixed(&mut self, row: usize, key: i128, symbol: impl FnOnce(&mut Vec<u8>)) {
+        if let Some((last, i)) = self.last
+            && last == key
+        {
+            return self.set(row, i);
+        }
         let dict = &self.field.dict;
-        let small = i64::try_from(key).ok().map(|k| k as u64);
-        let found = match small {
-            Some(k) => dict.small.find(hash_fixed(k, self.seed), |e| e.key == k),
-            None => dict.wide.get(&key).copied(),
+        let (found, small) = match i64::try_from(key) {
+            Ok(k) => {
+                let k = k as u64;
+                match dict.small.probe(hash_fixed(k, self.seed), |e| e.key == k) {
+                    Ok(i) => (Some(i), None),
+                    Err(vacant) => (None, Some((k, vacant))),
+                }
+            }
+            Err(_) => (dict.wide.get(&key).copied(), None),
         };
         if let Some(i) = found {
+            self.last = Some((key, i));
             return self.set(row, i);
         }
         self.new_fixed(row, key, small, symbol);
     }
 
-    /// Row `row` holds the fixed-width value `key`, not in the dictionary.
+    /// Row `row` holds the fixed-width value `key`, not in the dictionary; `small`: the key as
+    /// 64 bits and where its lookup ended, when it fits them.
     #[inline(never)]
     fn new_fixed(
         &mut self,
         row: usize,
         key: i128,
-        small: Option<u64>,
+        small: Option<(u64, slots::Vacant)>,
         symbol: impl FnOnce(&mut Vec<u8>),
     ) {
         let dict = &mut self.field.dict;
@@ -555,9 +608,10 @@ impl Column<'_> {
             let i = dict.count;
             symbol(&mut dict.symbols);
             match small {
-                Some(k) => {
+                Some((k, vacant)) => {
                     let seed = self.seed;
-                    dict.small.insert(
+                    dict.small.insert_at(
+                        vacant,
                         hash_fixed(k, seed),
                         slots::Fixed { key: k, index: i },
                         |e| hash_fixed(e.key, seed),
@@ -568,6 +622,7 @@ impl Column<'_> {
                 }
             }
             dict.count += 1;
+            self.last = Some((key, i));
             return self.set(row, i);
         }
         let start = self.arena.len();
@@ -694,6 +749,7 @@ impl TableWriter {
             scratch: &mut self.scratch,
             tags: &mut self.tags,
             open,
+            last: None,
         }
     }
 
@@ -1210,6 +1266,20 @@ fn write_file(
 mod tests {
     use super::*;
 
+    #[test]
+    fn same_compares_every_byte_of_every_length() {
+        for n in 0..=40usize {
+            let a: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(same(&a, &a.clone()), "length {n}");
+            for at in 0..n {
+                let mut b = a.clone();
+                b[at] ^= 0x20;
+                assert!(!same(&a, &b), "length {n}, byte {at} differs");
+            }
+            assert!(!same(&a, &a[..n.saturating_sub(1)]) || n == 0);
+        }
+    }
+
     fn field(count: u32, nulls: bool) -> Field {
         Field {
             name: String::new(),
@@ -1314,9 +1384,17 @@ mod tests {
 
     /// Writes `values` (one text field, None = NULL) in batches of 3 with `budget`, and
     /// reads the file back: symbols in order, then each row's symbol (None for NULL).
-    fn round_trip(values: &[Option<&str>], budget: usize) -> (Vec<String>, Vec<Option<String>>) {
+    /// Writes `values` (and their lengths as a second field) in batches of `batch` rows, the
+    /// texts one at a time or, `hashed`, a batch at once; reads back the first field's symbols
+    /// and each row's value.
+    fn round_trip(
+        values: &[Option<&str>],
+        budget: usize,
+        batch: usize,
+        hashed: bool,
+    ) -> (Vec<String>, Vec<Option<String>>) {
         let dir = std::env::temp_dir().join(format!(
-            "bexio-bi-qvd-unit-{}-{budget}-{}",
+            "bexio-bi-qvd-unit-{}-{budget}-{}-{batch}-{hashed}",
             std::process::id(),
             values.len()
         ));
@@ -1333,13 +1411,17 @@ mod tests {
             budget,
         )
         .expect("create");
-        for chunk in values.chunks(3) {
+        for chunk in values.chunks(batch) {
             w.begin_batch(chunk.len());
             let mut c = w.column(0);
-            for (row, v) in chunk.iter().enumerate() {
-                match v {
-                    Some(s) => c.text(row, s),
-                    None => c.null(row),
+            if hashed {
+                c.texts_without_nul(chunk.len(), |row| chunk[row]);
+            } else {
+                for (row, v) in chunk.iter().enumerate() {
+                    match v {
+                        Some(s) => c.text(row, s),
+                        None => c.null(row),
+                    }
                 }
             }
             let mut c = w.column(1);
@@ -1401,7 +1483,7 @@ mod tests {
         let distinct: std::collections::HashSet<&str> = values.iter().flatten().copied().collect();
         // All in memory, nothing in memory, and a budget used up part way.
         for budget in [usize::MAX, 0, 600] {
-            let (symbols, rows) = round_trip(&values, budget);
+            let (symbols, rows) = round_trip(&values, budget, 3, false);
             assert_eq!(
                 symbols.len(),
                 distinct.len(),
@@ -1415,6 +1497,32 @@ mod tests {
             );
             let want: Vec<Option<String>> = values.iter().map(|v| v.map(str::to_owned)).collect();
             assert_eq!(rows, want, "budget {budget}: rows");
+        }
+    }
+
+    #[test]
+    fn runs_of_one_value_keep_their_symbol_across_batches_and_spills() {
+        // Runs of 1 to 9 rows, NULLs inside runs, runs that cross batches, and values coming
+        // back after others; hashed a batch at once and one at a time.
+        let mut values: Vec<Option<String>> = Vec::new();
+        for i in 0..120usize {
+            let v = format!("run {}", (i * 5) % 17);
+            for j in 0..(i % 9 + 1) {
+                values.push((j != 3).then(|| v.clone()));
+            }
+        }
+        let values: Vec<Option<&str>> = values.iter().map(|v| v.as_deref()).collect();
+        let distinct: std::collections::HashSet<&str> = values.iter().flatten().copied().collect();
+        let want: Vec<Option<String>> = values.iter().map(|v| v.map(str::to_owned)).collect();
+        for budget in [usize::MAX, 0, 400] {
+            for batch in [1, 7, 64, values.len()] {
+                for hashed in [false, true] {
+                    let (symbols, rows) = round_trip(&values, budget, batch, hashed);
+                    let what = format!("budget {budget}, batch {batch}, hashed {hashed}");
+                    assert_eq!(symbols.len(), distinct.len(), "{what}: deduplicated");
+                    assert_eq!(rows, want, "{what}: rows");
+                }
+            }
         }
     }
 }

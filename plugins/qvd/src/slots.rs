@@ -93,6 +93,10 @@ const CACHED: usize = 256 << 10;
 /// The most a table is filled: numerator and denominator.
 const LOAD: (usize, usize) = (1, 2);
 
+/// A free slot where a probe ended: where the value it looked for goes.
+#[derive(Clone, Copy)]
+pub struct Vacant(usize);
+
 /// An open-addressing table of [`Entry`]s, placed by the top bits of a 64-bit hash.
 pub struct Table<E> {
     slots: Vec<E>,
@@ -178,32 +182,64 @@ impl<E: Entry> Table<E> {
     }
 
     /// The index of the entry `is` accepts, probing from `hash`'s slot.
+    #[cfg(test)]
+    pub fn find(&self, hash: u64, is: impl FnMut(&E) -> bool) -> Option<u32> {
+        self.probe(hash, is).ok()
+    }
+
+    /// The index of the entry `is` accepts, probing from `hash`'s slot; else the free slot
+    /// where the probe stopped, which is where [`Table::insert_at`] puts a new entry (so that
+    /// a new value is not probed for twice).
     #[inline(always)]
-    pub fn find(&self, hash: u64, mut is: impl FnMut(&E) -> bool) -> Option<u32> {
+    pub fn probe(&self, hash: u64, mut is: impl FnMut(&E) -> bool) -> Result<u32, Vacant> {
         if self.slots.is_empty() {
-            return None;
+            return Err(Vacant(0));
         }
         let mask = self.slots.len() - 1;
         let mut i = self.home(hash);
+        // The first slot decides most lookups; it is tried before the loop, which in
+        // WebAssembly costs a deadline check on entry.
+        let e = &self.slots[i];
+        if e.index() == VACANT {
+            return Err(Vacant(i));
+        }
+        if is(e) {
+            return Ok(e.index());
+        }
         loop {
+            i = (i + 1) & mask;
             let e = &self.slots[i];
             if e.index() == VACANT {
-                return None;
+                return Err(Vacant(i));
             }
             if is(e) {
-                return Some(e.index());
+                return Ok(e.index());
             }
-            i = (i + 1) & mask;
         }
     }
 
     /// Adds `entry` (not in the table) at `hash`; `hash_of` gives an entry's hash when the table
     /// grows.
+    #[cfg(test)]
     pub fn insert(&mut self, hash: u64, entry: E, hash_of: impl Fn(&E) -> u64) {
+        let vacant = match self.probe(hash, |_| false) {
+            Err(v) => v,
+            Ok(_) => unreachable!("a probe that accepts nothing ends at a free slot"),
+        };
+        self.insert_at(vacant, hash, entry, hash_of);
+    }
+
+    /// Adds `entry` (not in the table) at `hash`, in the free slot `vacant` that a
+    /// [`Table::probe`] for it just found (unless the table grows first); `hash_of` gives an
+    /// entry's hash when the table grows.
+    pub fn insert_at(&mut self, vacant: Vacant, hash: u64, entry: E, hash_of: impl Fn(&E) -> u64) {
         if Self::over(self.len + 1, self.slots.len()) {
             self.grow(&hash_of);
+            self.place(hash, entry);
+        } else {
+            debug_assert!(self.slots[vacant.0].index() == VACANT);
+            self.slots[vacant.0] = entry;
         }
-        self.place(hash, entry);
         self.len += 1;
     }
 
