@@ -1058,19 +1058,34 @@ impl Packer {
         // Eight bytes past the last record: every field's window is eight bytes wide (at most
         // 33 bits shifted by at most 7), read and written whole.
         packed.resize(bytes + 8, 0);
+        let record = self.record;
         for &(c, at, shift, add) in &self.fields {
-            let (mut i, mut j) = (at, c);
-            for _ in 0..rows {
-                let cell = cells[j];
+            // One cell into its record at byte `i` (the windows of neighbouring records may
+            // overlap: each is written before the next is read).
+            let put = |packed: &mut [u8], i: usize, cell: u32| {
                 let stored = if cell == NULL {
                     0
                 } else {
                     u64::from(cell) + add
                 };
-                if let Some(w) = packed[i..].first_chunk_mut::<8>() {
+                if let Some(w) = packed.get_mut(i..).and_then(|p| p.first_chunk_mut::<8>()) {
                     *w = (u64::from_le_bytes(*w) | stored << shift).to_le_bytes();
                 }
-                i += self.record;
+            };
+            let (mut i, mut j) = (at, c);
+            // Four rows a step: in WebAssembly a loop's every turn also checks the deadline
+            // and moves its state through the stack.
+            for _ in 0..rows / 4 {
+                put(packed, i, cells[j]);
+                put(packed, i + record, cells[j + width]);
+                put(packed, i + 2 * record, cells[j + 2 * width]);
+                put(packed, i + 3 * record, cells[j + 3 * width]);
+                i += 4 * record;
+                j += 4 * width;
+            }
+            for _ in 0..rows % 4 {
+                put(packed, i, cells[j]);
+                i += record;
                 j += width;
             }
         }
