@@ -67,6 +67,13 @@ pub fn push_two(out: &mut Vec<u8>, v: u32) {
     out.push(PAIRS[r + 1]);
 }
 
+/// The two digits of `v` (`v` < 100).
+#[inline]
+pub fn two(v: u32) -> [u8; 2] {
+    let r = (v % 100) as usize * 2;
+    [PAIRS[r], PAIRS[r + 1]]
+}
+
 /// The proleptic Gregorian date `(year, month, day)` of a day count since 1970-01-01.
 ///
 /// The civil-from-days computation over 400-year eras (Howard Hinnant, "chrono-Compatible
@@ -104,17 +111,6 @@ pub fn push_date(out: &mut Vec<u8>, days: i64) -> bool {
     out.push(b'-');
     push_two(out, day);
     true
-}
-
-/// Appends ` hh:mm:ss` for a second of the day (0–86399).
-#[inline]
-pub fn push_time(out: &mut Vec<u8>, second_of_day: u32) {
-    out.push(b' ');
-    push_two(out, second_of_day / 3_600);
-    out.push(b':');
-    push_two(out, second_of_day / 60 % 60);
-    out.push(b':');
-    push_two(out, second_of_day % 60);
 }
 
 #[cfg(test)]
@@ -174,12 +170,8 @@ mod tests {
                 assert_eq!(String::from_utf8(out).expect("ASCII"), date.to_string());
             }
         }
-        for s in [0, 1, 59, 60, 3_599, 3_600, 43_210, 86_399] {
-            let t = chrono::NaiveTime::from_num_seconds_from_midnight_opt(s, 0).expect("time");
-            assert_eq!(
-                text(|o| push_time(o, s)),
-                format!(" {}", t.format("%H:%M:%S"))
-            );
+        for v in 0..100u32 {
+            assert_eq!(two(v), *format!("{v:02}").as_bytes());
         }
     }
 }

@@ -198,10 +198,40 @@ struct Zone {
     tz: chrono_tz::Tz,
     /// The hour (since 1970, UTC) and its offset in microseconds, when constant in that hour.
     hour: Option<(i64, i64)>,
+    /// The local day (since 1970) whose `YYYY-MM-DD` starts `stamp`: timestamps come in runs of
+    /// one day (a day's records, a sync's updates), and its date is written once.
+    day: Option<i64>,
+    /// `YYYY-MM-DD hh:mm:ss` of the last timestamp written.
+    stamp: [u8; 19],
 }
 
 impl Zone {
     const HOUR: i64 = 3_600_000_000;
+
+    fn new(tz: chrono_tz::Tz) -> Zone {
+        Zone {
+            tz,
+            hour: None,
+            day: None,
+            stamp: *b"0000-00-00 00:00:00",
+        }
+    }
+
+    /// `YYYY-MM-DD hh:mm:ss` of a local day within years 0–9999 and a second of it (0–86399),
+    /// the date kept from the call before when the day is the same.
+    fn stamp(&mut self, days: i64, second: u32) -> &[u8; 19] {
+        if self.day != Some(days) {
+            let mut date = Vec::with_capacity(10);
+            let written = digits::push_date(&mut date, days);
+            debug_assert!(written && date.len() == 10);
+            self.stamp[..10].copy_from_slice(&date[..10]);
+            self.day = Some(days);
+        }
+        self.stamp[11..13].copy_from_slice(&digits::two(second / 3_600));
+        self.stamp[14..16].copy_from_slice(&digits::two(second / 60 % 60));
+        self.stamp[17..19].copy_from_slice(&digits::two(second % 60));
+        &self.stamp
+    }
 
     fn offset_at(&self, micros: i64) -> Option<i64> {
         use chrono::{Offset, TimeZone};
@@ -244,14 +274,8 @@ impl Zone {
             {
                 let second = seconds.rem_euclid(86_400) as u32;
                 let day = local as f64 / 86_400_000_000.0 + f64::from(QLIK_UNIX_DAYS);
-                dual_double(
-                    out,
-                    |out| {
-                        digits::push_date(out, days);
-                        digits::push_time(out, second);
-                    },
-                    |_| day,
-                );
+                let stamp = self.stamp(days, second);
+                dual_double(out, |out| out.extend_from_slice(stamp), |_| day);
             }
             // Beyond them, as chrono writes them; beyond chrono, the microseconds as text.
             _ => match local.and_then(|l| Some((l, chrono::DateTime::from_timestamp_micros(l)?))) {
@@ -597,10 +621,7 @@ impl Exporter for Qvd {
             )));
         }
         Ok(Qvd {
-            zone: Zone {
-                tz: zone,
-                hour: None,
-            },
+            zone: Zone::new(zone),
             budget: (config.dictionary_mb * 1_048_576.0) as usize,
             dir: ctx.out_dir.clone(),
             host: ctx.host(),
@@ -698,3 +719,50 @@ impl Qvd {
 }
 
 bexio_bi_plugin_sdk::export_plugin!(Qvd);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A timestamp's symbol: its number and its text.
+    fn symbol(zone: &mut Zone, micros: i64) -> (f64, String) {
+        let mut out = Vec::new();
+        zone.symbol(&mut out, micros, &mut String::new());
+        assert_eq!((out[0], out.last()), (6, Some(&0)), "a dual double");
+        let n = f64::from_le_bytes(out[1..9].try_into().expect("8 bytes"));
+        let text = String::from_utf8(out[9..out.len() - 1].to_vec()).expect("ASCII");
+        (n, text)
+    }
+
+    #[test]
+    fn timestamps_are_written_as_chrono_writes_them_in_runs_and_across_days() {
+        let tz: chrono_tz::Tz = "Europe/Zurich".parse().expect("zone");
+        let mut zone = Zone::new(tz);
+        // Runs within a day, midnight, the DST changes of 2026 (29 March, 25 October), a jump
+        // of years and back, and negative times.
+        let start = 1_774_652_400_000_000i64; // 2026-03-27 23:00 UTC
+        let mut moments: Vec<i64> = (0..400).map(|i| start + i * 977_000_000).collect();
+        moments.extend((0..200).map(|i| 1_792_000_000_000_000 + i * 1_800_000_000));
+        moments.extend([
+            start,
+            -86_400_000_001,
+            0,
+            253_402_300_799_000_000,
+            start + 1,
+        ]);
+        for micros in moments {
+            let (n, text) = symbol(&mut zone, micros);
+            let local = chrono::DateTime::from_timestamp_micros(micros)
+                .expect("in range")
+                .with_timezone(&tz)
+                .naive_local();
+            assert_eq!(
+                text,
+                local.format("%Y-%m-%d %H:%M:%S").to_string(),
+                "{micros}"
+            );
+            let days = local.and_utc().timestamp_micros() as f64 / 86_400_000_000.0;
+            assert_eq!(n, days + f64::from(QLIK_UNIX_DAYS), "{micros}");
+        }
+    }
+}
