@@ -313,9 +313,7 @@ fn each<T: ArrowPrimitiveType>(
     let nulls = a.nulls().filter(|n| n.null_count() > 0);
     for (group, values) in a.values().chunks(qvd::GROUP).enumerate() {
         if col.prefetching_fixed() {
-            for &v in values {
-                col.prefetch_fixed(key(v));
-            }
+            col.prefetch_fixed(values.iter().map(|&v| key(v)));
         }
         let first = group * qvd::GROUP;
         for (row, &v) in (first..).zip(values) {

@@ -567,16 +567,23 @@ impl Column<'_> {
         !self.field.dict.small.cached()
     }
 
-    /// Starts loading what a lookup of the fixed-width value `key` will read (see
-    /// [`slots::prefetch`]): called for a group of values before they are looked up.
+    /// Starts loading what the lookups of a group of fixed-width values will read (see
+    /// [`slots::prefetch`]), `keys` giving their keys: called before they are looked up.
+    ///
+    /// First every value's slot, then the loads alone: in WebAssembly a load of a slot that
+    /// misses the cache holds up the loop until it arrives, and only as many loads overlap as
+    /// fit in the processor's window of instructions; a loop that does nothing but load fits
+    /// the whole group.
     #[inline(always)]
-    pub fn prefetch_fixed(&self, key: i128) {
-        if let Ok(k) = i64::try_from(key) {
-            self.field
-                .dict
-                .small
-                .prefetch(hash_fixed(k as u64, self.seed));
+    pub fn prefetch_fixed(&self, keys: impl ExactSizeIterator<Item = i128>) {
+        let table = &self.field.dict.small;
+        let mut homes = [usize::MAX; GROUP];
+        for (home, key) in homes.iter_mut().zip(keys) {
+            if let Ok(k) = i64::try_from(key) {
+                *home = table.home_of(hash_fixed(k as u64, self.seed));
+            }
         }
+        table.prefetch_homes(&homes);
     }
 
     /// Row `row` holds the fixed-width value `key` (its bits, as an integer: equal keys are

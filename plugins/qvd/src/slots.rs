@@ -171,6 +171,27 @@ impl<E: Entry> Table<E> {
         }
     }
 
+    /// The slot where a lookup of `hash` begins (`usize::MAX` while the table has none).
+    #[inline(always)]
+    pub fn home_of(&self, hash: u64) -> usize {
+        if self.slots.is_empty() {
+            usize::MAX
+        } else {
+            self.home(hash)
+        }
+    }
+
+    /// Starts loading the slots `homes` (from [`Table::home_of`]; others are skipped), so that
+    /// lookups starting there find them in the cache (see [`prefetch`]).
+    #[inline(always)]
+    pub fn prefetch_homes(&self, homes: &[usize]) {
+        for &home in homes {
+            if let Some(e) = self.slots.get(home) {
+                prefetch(e);
+            }
+        }
+    }
+
     /// The entry in the slot where a lookup of `hash` begins (maybe another's, maybe free).
     #[inline(always)]
     pub fn first(&self, hash: u64) -> Option<&E> {
