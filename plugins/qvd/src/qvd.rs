@@ -448,13 +448,16 @@ impl Column<'_> {
             // A run's repeats (the same tag as the row before) load nothing new.
             let dict = &self.field.dict;
             if !dict.text.cached() {
+                // The slots first, then a loop of loads alone (see `prefetch_fixed`).
+                let mut homes = [usize::MAX; GROUP];
                 let mut before = u64::MAX;
-                for &tag in tags_of {
+                for (home, &tag) in homes.iter_mut().zip(tags_of) {
                     if u64::from(tag) != before {
-                        dict.text.prefetch(text_hash(tag));
+                        *home = dict.text.home_of(text_hash(tag));
                     }
                     before = u64::from(tag);
                 }
+                dict.text.prefetch_homes(&homes);
                 let mut before = u64::MAX;
                 for &tag in tags_of {
                     if u64::from(tag) != before

@@ -155,20 +155,11 @@ impl<E: Entry> Table<E> {
     }
 
     /// Whether the table is small enough to stay in the processor's cache (256 KiB), where
-    /// loading slots ahead ([`Table::prefetch`]) only costs instructions: most of a table's
+    /// loading slots ahead ([`Table::prefetch_homes`]) only costs instructions: most of a table's
     /// fields have few distinct values (currencies, rates, dates, articles).
     #[inline(always)]
     pub fn cached(&self) -> bool {
         self.slots.len() * std::mem::size_of::<E>() <= CACHED
-    }
-
-    /// Starts loading the slot where a lookup of `hash` begins, so that the lookup, a few values
-    /// later, finds it in the cache (see [`prefetch`]).
-    #[inline(always)]
-    pub fn prefetch(&self, hash: u64) {
-        if let Some(e) = self.first(hash) {
-            prefetch(e);
-        }
     }
 
     /// The slot where a lookup of `hash` begins (`usize::MAX` while the table has none).
@@ -314,7 +305,9 @@ mod tests {
         }
         let empty = Table::<Fixed>::default();
         assert!(empty.first(hash_fixed(7, seed)).is_none());
-        empty.prefetch(hash_fixed(7, seed));
+        assert_eq!(empty.home_of(hash_fixed(7, seed)), usize::MAX);
+        empty.prefetch_homes(&[usize::MAX, 0, 3]);
+        t.prefetch_homes(&[t.home_of(hash_fixed(7, seed)), usize::MAX]);
         for k in [u64::MAX, 1 << 63, 123_456_789_012] {
             assert_eq!(t.find(hash_fixed(k, seed), |e| e.key == k), None);
         }
