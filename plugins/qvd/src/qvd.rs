@@ -493,14 +493,14 @@ impl Column<'_> {
                         last = Some((tag, key, i));
                         self.set(row, i);
                     }
-                    Err(vacant) if self.open => {
+                    Err(vacant) => {
                         self.new_text(row, s, false, tag, vacant);
-                        // Still open: the text took the next index.
+                        // Still open: the text took the next index (else it went to a
+                        // partition, and a closed dictionary never opens again).
                         if self.open {
                             last = Some((tag, key, self.field.dict.count - 1));
                         }
                     }
-                    Err(vacant) => self.new_text(row, s, false, tag, vacant),
                 }
             }
         }
