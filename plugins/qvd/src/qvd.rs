@@ -20,7 +20,7 @@
 //! number of rows. The temporary files (4 bytes per cell once the rows are spilled, plus the
 //! values past the budget and their indices) sit beside the output and are removed at the end.
 //!
-//! The dictionaries' lookups are open-addressing tables ([`slots`](crate::slots)) whose entries
+//! The dictionaries' lookups are open-addressing tables (`slots.rs`) whose entries
 //! hold what a lookup needs, and a column's texts are hashed before any is looked up: on tables
 //! of many distinct values the lookups miss the cache, and these keep more of them in flight.
 //!
@@ -226,7 +226,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Values looked up together: their slots are loaded first, so that their cache misses
-/// overlap (see [`slots::prefetch`]).
+/// overlap (see `slots::prefetch`).
 pub const GROUP: usize = 32;
 
 /// A field's symbols in memory and the lookup from value to index.
@@ -571,7 +571,7 @@ impl Column<'_> {
     }
 
     /// Starts loading what the lookups of a group of fixed-width values will read (see
-    /// [`slots::prefetch`]), `keys` giving their keys: called before they are looked up.
+    /// `slots::prefetch`), `keys` giving their keys: called before they are looked up.
     ///
     /// First every value's slot, then the loads alone: in WebAssembly a load of a slot that
     /// misses the cache holds up the loop until it arrives, and only as many loads overlap as
