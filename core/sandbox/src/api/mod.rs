@@ -1,9 +1,10 @@
 //! The HTTP face of the sandbox: bexio's routes, auth, rate limits and faults, plus the
 //! `/_sandbox/` admin routes.
 //!
-//! Every API request passes one gate ([`gate`]) that does what bexio's gateway does, in its order:
-//! authenticate the bearer token, count it against the company's rate limit, check the scope,
-//! then (when asked to) inject a fault. Route handlers only see a [`Ctx`] with the company.
+//! Every API request passes one gate (the `gate` middleware below) that does what bexio's
+//! gateway does, in its order: authenticate the bearer token, count it against the company's
+//! rate limit, check the scope, then (when asked to) inject a fault. Route handlers only see a
+//! [`Ctx`] with the company.
 
 mod admin;
 pub mod faults;
