@@ -59,14 +59,6 @@ pub fn push_padded(out: &mut Vec<u8>, v: u64, width: usize) {
     out.truncate(start + width);
 }
 
-/// Appends `v` as two digits (`v` < 100).
-#[inline]
-pub fn push_two(out: &mut Vec<u8>, v: u32) {
-    let r = (v % 100) as usize * 2;
-    out.push(PAIRS[r]);
-    out.push(PAIRS[r + 1]);
-}
-
 /// The two digits of `v` (`v` < 100).
 #[inline]
 pub fn two(v: u32) -> [u8; 2] {
@@ -93,24 +85,21 @@ pub fn civil(days: i64) -> (i64, u32, u32) {
 }
 
 /// The day counts (since 1970-01-01) of 0000-01-01 through 9999-12-31: the dates
-/// [`push_date`] writes.
+/// [`date`] writes.
 pub const FOUR_DIGIT_YEARS: std::ops::RangeInclusive<i64> = -719_528..=2_932_896;
 
-/// Appends `YYYY-MM-DD` for the day `days` since 1970-01-01 when its year is within 0–9999;
-/// returns false (and appends nothing) otherwise.
+/// `YYYY-MM-DD` of the day `days` since 1970-01-01, when its year is within 0–9999.
 #[inline]
-pub fn push_date(out: &mut Vec<u8>, days: i64) -> bool {
+pub fn date(days: i64) -> Option<[u8; 10]> {
     let (year, month, day) = civil(days);
     if !(0..=9999).contains(&year) {
-        return false;
+        return None;
     }
-    push_two(out, (year / 100) as u32);
-    push_two(out, (year % 100) as u32);
-    out.push(b'-');
-    push_two(out, month);
-    out.push(b'-');
-    push_two(out, day);
-    true
+    let [c0, c1] = two((year / 100) as u32);
+    let [y0, y1] = two((year % 100) as u32);
+    let [m0, m1] = two(month);
+    let [d0, d1] = two(day);
+    Some([c0, c1, y0, y1, b'-', m0, m1, b'-', d0, d1])
 }
 
 #[cfg(test)]
@@ -162,12 +151,15 @@ mod tests {
                 (i64::from(date.year()), date.month(), date.day()),
                 "day {d}"
             );
-            let mut out = Vec::new();
-            let written = push_date(&mut out, d);
-            assert_eq!(written, (0..=9999).contains(&date.year()), "day {d}");
-            assert_eq!(written, FOUR_DIGIT_YEARS.contains(&d), "day {d}");
-            if written {
-                assert_eq!(String::from_utf8(out).expect("ASCII"), date.to_string());
+            let written = super::date(d);
+            assert_eq!(
+                written.is_some(),
+                (0..=9999).contains(&date.year()),
+                "day {d}"
+            );
+            assert_eq!(written.is_some(), FOUR_DIGIT_YEARS.contains(&d), "day {d}");
+            if let Some(text) = written {
+                assert_eq!(std::str::from_utf8(&text).expect("ASCII"), date.to_string());
             }
         }
         for v in 0..100u32 {

@@ -221,10 +221,11 @@ impl Zone {
     /// the date kept from the call before when the day is the same.
     fn stamp(&mut self, days: i64, second: u32) -> &[u8; 19] {
         if self.day != Some(days) {
-            let mut date = Vec::with_capacity(10);
-            let written = digits::push_date(&mut date, days);
-            debug_assert!(written && date.len() == 10);
-            self.stamp[..10].copy_from_slice(&date[..10]);
+            // The caller keeps to the years 0–9999 (`digits::FOUR_DIGIT_YEARS`).
+            let date = digits::date(days);
+            debug_assert!(date.is_some(), "day {days} beyond the years 0–9999");
+            let date = date.unwrap_or(*b"0000-00-00");
+            self.stamp[..10].copy_from_slice(&date);
             self.day = Some(days);
         }
         self.stamp[11..13].copy_from_slice(&digits::two(second / 3_600));
@@ -456,23 +457,25 @@ fn fill(
                 i128::from,
                 |col, row, days, k| {
                     col.fixed(row, k, |out| {
-                        s.clear();
-                        let mut text = Vec::with_capacity(10);
-                        if !digits::push_date(&mut text, i64::from(days)) {
-                            // Years beyond 0–9999, as chrono writes them.
-                            match chrono::DateTime::from_timestamp(i64::from(days) * 86_400, 0) {
-                                Some(d) => {
-                                    let _ = write!(s, "{}", d.date_naive().format("%Y-%m-%d"));
-                                }
-                                None => {
-                                    let _ = write!(s, "{days}");
-                                }
-                            }
-                            text = s.as_bytes().to_vec();
-                        }
                         out.push(5);
                         out.extend_from_slice(&days.saturating_add(QLIK_UNIX_DAYS).to_le_bytes());
-                        out.extend_from_slice(&text);
+                        match digits::date(i64::from(days)) {
+                            Some(date) => out.extend_from_slice(&date),
+                            // Years beyond 0–9999, as chrono writes them.
+                            None => {
+                                s.clear();
+                                match chrono::DateTime::from_timestamp(i64::from(days) * 86_400, 0)
+                                {
+                                    Some(d) => {
+                                        let _ = write!(s, "{}", d.date_naive().format("%Y-%m-%d"));
+                                    }
+                                    None => {
+                                        let _ = write!(s, "{days}");
+                                    }
+                                }
+                                out.extend_from_slice(s.as_bytes());
+                            }
+                        }
                         out.push(0);
                     });
                 },

@@ -570,8 +570,8 @@ impl Column<'_> {
         !self.field.dict.small.cached()
     }
 
-    /// Starts loading what the lookups of a group of fixed-width values will read (see
-    /// `slots::prefetch`), `keys` giving their keys: called before they are looked up.
+    /// Starts loading what the lookups of a group of fixed-width values (at most [`GROUP`]) will
+    /// read (see `slots::prefetch`), `keys` giving their keys: called before they are looked up.
     ///
     /// First every value's slot, then the loads alone: in WebAssembly a load of a slot that
     /// misses the cache holds up the loop until it arrives, and only as many loads overlap as
@@ -579,6 +579,7 @@ impl Column<'_> {
     /// the whole group.
     #[inline(always)]
     pub fn prefetch_fixed(&self, keys: impl ExactSizeIterator<Item = i128>) {
+        debug_assert!(keys.len() <= GROUP);
         let table = &self.field.dict.small;
         let mut homes = [usize::MAX; GROUP];
         for (home, key) in homes.iter_mut().zip(keys) {
@@ -1442,8 +1443,6 @@ mod tests {
         assert_eq!(spilled.layout(), (0, 9), "spilled symbols count too");
     }
 
-    /// Writes `values` (one text field, None = NULL) in batches of 3 with `budget`, and
-    /// reads the file back: symbols in order, then each row's symbol (None for NULL).
     /// Writes `values` (and their lengths as a second field) in batches of `batch` rows, the
     /// texts one at a time or, `hashed`, a batch at once; reads back the first field's symbols
     /// and each row's value.
